@@ -1,0 +1,3 @@
+#include "tests/bazel_smoke/square.h"
+
+int square(int x) { return x * x; }

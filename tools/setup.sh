@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what rules_thinlto needs on a fresh Debian 12 machine and prepares the
+# offline Bazel dependencies inside this checkout (third_party/offline/).
+# Idempotent: prints nothing when there is nothing to do, and names what it installs.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+apt_pkgs=(clang-22 lld-22 llvm-22 bazel-bootstrap bazel-platforms bazel-rules-cc bazel-skylib)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
+  say "installing with apt: ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+buildifier_version=8.2.1
+node_dir="$root/third_party/offline/node"
+if [[ ! -x "$node_dir/node_modules/.bin/buildifier" ]]; then
+  say "installing with npm: @bazel/buildifier@$buildifier_version"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm install --silent --no-audit --no-fund "@bazel/buildifier@$buildifier_version" >/dev/null)
+fi
+
+"$root/tools/offline_deps.sh"

@@ -1,0 +1,89 @@
+//! Atomic writes: every output is written to a temporary file in its own
+//! directory and renamed into place, so a failed or killed run leaves either
+//! the old file or nothing, never half a file.
+
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path` atomically, creating parent directories.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".thinlto-tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("cannot write '{}'", path.display()))?;
+    tmp.as_file().sync_data().ok();
+    tmp.persist(path).with_context(|| format!("cannot rename into '{}'", path.display()))?;
+    Ok(())
+}
+
+/// Moves a finished file into place (same file system), creating parent directories.
+pub fn rename(from: &Path, to: &Path) -> Result<()> {
+    let dir = parent_dir(to);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;
+    std::fs::rename(from, to).with_context(|| format!("cannot move '{}' to '{}'", from.display(), to.display()))
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A set of outputs committed together: each is written to a temporary name
+/// and renamed only by [`OutputSet::commit`]. Dropping the set uncommitted
+/// deletes the temporaries.
+#[derive(Default)]
+pub struct OutputSet {
+    pending: Vec<(tempfile::TempPath, PathBuf)>,
+}
+
+impl OutputSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let dir = parent_dir(path);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".thinlto-tmp")
+            .tempfile_in(&dir)
+            .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
+        tmp.write_all(bytes).with_context(|| format!("cannot write '{}'", path.display()))?;
+        self.pending.push((tmp.into_temp_path(), path.to_path_buf()));
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<()> {
+        for (tmp, path) in self.pending {
+            tmp.persist(&path).with_context(|| format!("cannot rename into '{}'", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_set_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a/b.txt");
+        {
+            let mut set = OutputSet::new();
+            set.add(&out, b"x").unwrap();
+        }
+        assert!(!out.exists());
+        assert_eq!(std::fs::read_dir(dir.path().join("a")).unwrap().count(), 0);
+        let mut set = OutputSet::new();
+        set.add(&out, b"y").unwrap();
+        set.commit().unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"y");
+    }
+}

@@ -1,0 +1,132 @@
+//! One ThinLTO backend: a module, its index and its imports in, one native
+//! object out.
+//!
+//! clang runs in a private directory that holds only those files, laid out
+//! as in the exec root, so a backend can never read an import its plan did
+//! not name, whatever the surrounding sandbox allows. Its result is checked:
+//! clang exits 0 when an import is missing, prints the error and writes an
+//! empty object (llvm#75441); that, and any other empty or non-ELF output,
+//! is a failure here.
+
+use crate::execpath::ExecPath;
+use crate::magic::{self, Kind};
+use crate::{atomic, command, linelist};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// What clang prints, exiting 0, when a ThinLTO backend fails.
+const SILENT_FAILURE: &str = "Error running ThinLTO backend";
+
+pub struct BackendRequest<'a> {
+    pub exec_root: &'a Path,
+    pub module: &'a ExecPath,
+    pub index: &'a ExecPath,
+    /// The module's `.imports` file, as the thin link wrote it.
+    pub imports: &'a ExecPath,
+    /// Where the imported modules are: the exec root itself, or a bundle
+    /// directory holding them at their exec-root paths.
+    pub import_root: Option<&'a ExecPath>,
+    pub output: &'a ExecPath,
+    /// The compiler and its flags (target, optimisation level, ...).
+    pub compiler: &'a [String],
+    /// Bazel's `unused_inputs_list`: every path of `bitcode_list` that this
+    /// backend did not read.
+    pub unused_inputs_list: Option<&'a ExecPath>,
+    pub bitcode_list: Option<&'a ExecPath>,
+}
+
+/// The flags the helper adds to every backend: the code layout lld's
+/// in-process ThinLTO uses, so the output matches it function by function.
+pub const SECTION_FLAGS: [&str; 2] = ["-ffunction-sections", "-fdata-sections"];
+
+pub fn run(req: &BackendRequest) -> Result<()> {
+    let root = req.exec_root;
+    if !req.compiler.iter().skip(1).any(|a| a.starts_with("-O")) {
+        bail!("backend compiler flags have no -O level: clang would run the backend at -O0 and inline nothing");
+    }
+    let imports = linelist::read(&req.imports.under(root))?;
+
+    // Stage exactly the declared files in a private directory next to the output.
+    let out_disk = req.output.under(root);
+    let out_dir = out_disk.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create directory '{}'", out_dir.display()))?;
+    let work = tempfile::Builder::new()
+        .prefix(".thinlto-backend")
+        .tempdir_in(&out_dir)
+        .with_context(|| format!("cannot create a work directory in '{}'", out_dir.display()))?;
+    let abs_root = std::fs::canonicalize(root).with_context(|| format!("cannot resolve exec root '{}'", root.display()))?;
+    stage(&abs_root.join(req.module.as_str()), work.path(), req.module, req.module, None)?;
+    stage(&abs_root.join(req.index.as_str()), work.path(), req.index, req.index, None)?;
+    let import_root = req.import_root.map(|d| abs_root.join(d.as_str())).unwrap_or_else(|| abs_root.clone());
+    for (line, imp) in imports.iter().enumerate() {
+        if imp == req.module {
+            continue;
+        }
+        stage(&import_root.join(imp.as_str()), work.path(), imp, req.imports, Some(line + 1))?;
+    }
+
+    let mut argv: Vec<String> = req.compiler.to_vec();
+    argv.extend(SECTION_FLAGS.iter().map(|s| s.to_string()));
+    argv.extend([
+        "-c".to_string(),
+        "-x".to_string(),
+        "ir".to_string(),
+        req.module.to_string(),
+        format!("-fthinlto-index={}", req.index),
+        "-o".to_string(),
+        "backend.o".to_string(),
+    ]);
+    let ran = command::run(&argv, Some(work.path()), &format!("backend for '{}'", req.module))?;
+    if ran.stderr.contains(SILENT_FAILURE) || ran.stderr.contains("error:") {
+        bail!(
+            "backend for '{}' printed an error but exited 0 (llvm#75441):\n  {}\n{}",
+            req.module,
+            command::display(&argv),
+            ran.stderr.trim_end()
+        );
+    }
+    let produced = work.path().join("backend.o");
+    check_object(&produced, req.module)?;
+    if !ran.stderr.is_empty() {
+        eprint!("{}", ran.stderr);
+    }
+
+    if let (Some(unused), Some(list)) = (req.unused_inputs_list, req.bitcode_list) {
+        let used: BTreeSet<&ExecPath> = imports.iter().chain([req.module]).collect();
+        let all = linelist::read(&list.under(root))?;
+        let bytes = linelist::render(all.iter().filter(|p| !used.contains(p)));
+        atomic::write(&unused.under(root), &bytes)?;
+    }
+    atomic::rename(&produced, &out_disk)
+}
+
+/// Links `source` into `work` at `rel`. `listed_in`/`line` name where the
+/// path came from, for the error when the file is missing.
+fn stage(source: &Path, work: &Path, rel: &ExecPath, listed_in: &ExecPath, line: Option<usize>) -> Result<()> {
+    if !source.is_file() {
+        match line {
+            Some(n) => bail!("imported file '{rel}' (listed in '{listed_in}' line {n}) is missing: expected at '{}'", source.display()),
+            None => bail!("backend input '{rel}' is missing"),
+        }
+    }
+    let dest = rel.under(work);
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;
+    }
+    std::os::unix::fs::symlink(source, &dest)
+        .with_context(|| format!("cannot link '{}' into the backend's work directory", source.display()))
+}
+
+/// A backend object must be a non-empty ELF file.
+pub fn check_object(path: &Path, module: &ExecPath) -> Result<()> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("backend for '{module}' exited 0 but wrote no object"))?;
+    if meta.len() == 0 {
+        bail!("backend for '{module}' exited 0 but wrote an empty object (llvm#75441: a missing or unreadable import?)");
+    }
+    match magic::sniff_file(path)? {
+        Kind::Elf => Ok(()),
+        other => bail!("backend for '{module}' wrote a {other:?} file, not an ELF object"),
+    }
+}

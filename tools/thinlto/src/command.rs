@@ -1,0 +1,40 @@
+//! Running the toolchain: every child is run with its full command line kept
+//! for the error message, and its stderr captured so that errors clang prints
+//! while exiting 0 (llvm#75441) can be caught.
+
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub struct Ran {
+    pub output: Output,
+    pub stderr: String,
+}
+
+/// Runs `argv` in `cwd` and returns its output; a non-zero exit is an error
+/// that shows the command and what it printed.
+pub fn run(argv: &[String], cwd: Option<&Path>, what: &str) -> Result<Ran> {
+    let (prog, args) = argv.split_first().context("empty command line")?;
+    let mut cmd = Command::new(prog);
+    cmd.args(args);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let output = cmd.output().with_context(|| format!("{what}: cannot run '{prog}'"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if !output.status.success() {
+        bail!(
+            "{what} failed ({}):\n  {}\n{}{}",
+            output.status,
+            display(argv),
+            String::from_utf8_lossy(&output.stdout),
+            stderr
+        );
+    }
+    Ok(Ran { output, stderr })
+}
+
+/// A command line as a shell would need it, for messages.
+pub fn display(argv: &[String]) -> String {
+    argv.iter().map(|a| crate::paramfile::quote(a)).collect::<Vec<_>>().join(" ")
+}

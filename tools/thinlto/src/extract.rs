@@ -1,0 +1,130 @@
+//! Splits an archive (`.a`, a rustc staticlib or rlib) into member files.
+//!
+//! The thin link names a bitcode member of an archive `lib.a(m.o at 1234)`,
+//! which no backend can open; members written out as files and passed in a
+//! `start_lib` group keep archive semantics and get real paths. Members are
+//! told apart by content (bitcode, ELF, other such as `lib.rmeta`), and two
+//! members of the same name, which `ar x` would let overwrite each other,
+//! get distinct file names.
+
+use crate::execpath::{ExecDir, ExecPath};
+use crate::magic::{self, Kind};
+use crate::manifest::{Input, Member};
+use crate::atomic::OutputSet;
+use anyhow::{bail, Context, Result};
+use object::read::archive::ArchiveFile;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const VERSION: u32 = 1;
+
+/// What `extract` reports: manifest inputs to splice into a link, in archive order.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Fragment {
+    pub version: u32,
+    pub archive: ExecPath,
+    pub inputs: Vec<Input>,
+    /// Members that are neither bitcode nor ELF (for example `lib.rmeta`).
+    pub skipped: Vec<String>,
+}
+
+pub struct ExtractRequest<'a> {
+    pub exec_root: &'a Path,
+    pub archive: &'a ExecPath,
+    pub out_dir: &'a ExecDir,
+    pub owner: Option<&'a str>,
+    /// Link every member (`--whole-archive`) instead of a lazy start_lib group.
+    pub whole: bool,
+}
+
+pub fn extract(req: &ExtractRequest) -> Result<Fragment> {
+    let disk = req.archive.under(req.exec_root);
+    let data = std::fs::read(&disk).with_context(|| format!("cannot read archive '{}'", req.archive))?;
+    if magic::sniff(&data) != Kind::Archive {
+        bail!("'{}' is not an ar archive", req.archive);
+    }
+    let archive = ArchiveFile::parse(&*data).with_context(|| format!("corrupt archive '{}'", req.archive))?;
+    if archive.is_thin() {
+        bail!("'{}' is a thin archive: pass its members directly", req.archive);
+    }
+
+    let mut outputs = OutputSet::new();
+    let mut used_names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut members = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, member) in archive.members().enumerate() {
+        let member = member.with_context(|| format!("corrupt archive '{}': member {}", req.archive, i + 1))?;
+        let name = String::from_utf8_lossy(member.name()).into_owned();
+        let bytes = member
+            .data(&*data)
+            .with_context(|| format!("corrupt archive '{}': member '{name}' is truncated", req.archive))?;
+        let kind = magic::sniff(bytes);
+        if !matches!(kind, Kind::Bitcode | Kind::Elf) {
+            skipped.push(name);
+            continue;
+        }
+        let file_name = unique_name(&mut used_names, &name, req.archive)?;
+        let path = ExecPath::new(&file_name).expect("sanitized").prefixed(req.out_dir);
+        outputs.add(&path.under(req.exec_root), bytes)?;
+        let owner = req.owner.map(str::to_string);
+        members.push(match kind {
+            Kind::Bitcode => Member::Bitcode { path, thin_link: None, owner },
+            _ => Member::Object { path, owner },
+        });
+    }
+    outputs.commit()?;
+    let inputs = if req.whole {
+        members
+            .into_iter()
+            .map(|m| match m {
+                Member::Bitcode { path, thin_link, owner } => Input::Bitcode { path, thin_link, owner },
+                Member::Object { path, owner } => Input::Object { path, owner },
+            })
+            .collect()
+    } else if members.is_empty() {
+        Vec::new()
+    } else {
+        vec![Input::StartLib { members }]
+    };
+    Ok(Fragment { version: VERSION, archive: req.archive.clone(), inputs, skipped })
+}
+
+/// A file name for member `name` that no earlier member of the archive got:
+/// `m.o`, then `m~2.o`, `m~3.o`, ... for later members of the same name.
+fn unique_name(used: &mut BTreeMap<String, usize>, name: &str, archive: &ExecPath) -> Result<String> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0', '\r', '\n']) {
+        bail!("archive '{archive}' has a member named {name:?}, which is not a plain file name");
+    }
+    let count = used.entry(name.to_string()).or_insert(0);
+    *count += 1;
+    if *count == 1 {
+        return Ok(name.to_string());
+    }
+    let (stem, ext) = match name.rfind('.') {
+        Some(dot) if dot > 0 => name.split_at(dot),
+        _ => (name, ""),
+    };
+    let candidate = format!("{stem}~{count}{ext}");
+    if used.contains_key(&candidate) {
+        bail!("archive '{archive}': cannot give duplicate member '{name}' a unique name ('{candidate}' is taken)");
+    }
+    Ok(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_duplicates_apart() {
+        let a = ExecPath::new("x.a").unwrap();
+        let mut used = BTreeMap::new();
+        assert_eq!(unique_name(&mut used, "common.o", &a).unwrap(), "common.o");
+        assert_eq!(unique_name(&mut used, "common.o", &a).unwrap(), "common~2.o");
+        assert_eq!(unique_name(&mut used, "other.o", &a).unwrap(), "other.o");
+        assert_eq!(unique_name(&mut used, "common.o", &a).unwrap(), "common~3.o");
+        assert!(unique_name(&mut used, "../evil.o", &a).unwrap_err().to_string().contains("not a plain file name"));
+    }
+}

@@ -1,0 +1,155 @@
+//! The final native link: the manifest's command line with every loaded
+//! bitcode module replaced by its backend object, in its original place.
+//!
+//! Backend objects are always plain objects, never inside `--start-lib`:
+//! once calls are inlined a member may no longer be referenced, and its
+//! static constructors would silently vanish. Unloaded lazy modules are
+//! dropped; native inputs stay where they were.
+
+use crate::manifest::{Input, Manifest, Member};
+use crate::plan::Plan;
+use std::collections::BTreeMap;
+
+pub const START_LIB: &str = "-Wl,--start-lib";
+pub const END_LIB: &str = "-Wl,--end-lib";
+
+/// The thin link's driver arguments (everything after the driver, before the
+/// index-only flags): inputs as the manifest orders them, minimized bitcode
+/// where given.
+pub fn thin_link_args(manifest: &Manifest) -> Vec<String> {
+    let mut args = manifest.linker.flags.clone();
+    for input in &manifest.inputs {
+        match input {
+            Input::Bitcode { path, thin_link, .. } => args.push(thin_link.as_ref().unwrap_or(path).to_string()),
+            Input::Object { path, .. } | Input::Archive { path, .. } => args.push(path.to_string()),
+            Input::Library { flag } => args.push(flag.clone()),
+            Input::StartLib { members } => {
+                args.push(START_LIB.to_string());
+                for m in members {
+                    args.push(match m {
+                        Member::Bitcode { path, thin_link, .. } => thin_link.as_ref().unwrap_or(path).to_string(),
+                        Member::Object { path, .. } => path.to_string(),
+                    });
+                }
+                args.push(END_LIB.to_string());
+            }
+        }
+    }
+    args.extend(manifest.linker.post_flags.iter().cloned());
+    args
+}
+
+/// The final link's driver arguments, without `-o`.
+pub fn final_link_args(manifest: &Manifest, plan: &Plan) -> Vec<String> {
+    let objects: BTreeMap<&str, Option<&str>> = plan
+        .modules
+        .iter()
+        .map(|m| (m.module.as_str(), m.loaded.then_some(m.object.as_str())))
+        .collect();
+    let backend_object = |path: &str| -> Option<String> { objects.get(path).copied().flatten().map(str::to_string) };
+
+    let mut args = manifest.linker.flags.clone();
+    for input in &manifest.inputs {
+        match input {
+            Input::Bitcode { path, .. } => args.extend(backend_object(path.as_str())),
+            Input::Object { path, .. } | Input::Archive { path, .. } => args.push(path.to_string()),
+            Input::Library { flag } => args.push(flag.clone()),
+            Input::StartLib { members } => {
+                let mut open = false;
+                for m in members {
+                    match m {
+                        Member::Bitcode { path, .. } => {
+                            if let Some(obj) = backend_object(path.as_str()) {
+                                if open {
+                                    args.push(END_LIB.to_string());
+                                    open = false;
+                                }
+                                args.push(obj);
+                            }
+                        }
+                        Member::Object { path, .. } => {
+                            if !open {
+                                args.push(START_LIB.to_string());
+                                open = true;
+                            }
+                            args.push(path.to_string());
+                        }
+                    }
+                }
+                if open {
+                    args.push(END_LIB.to_string());
+                }
+            }
+        }
+    }
+    args.extend(manifest.linker.post_flags.iter().cloned());
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execpath::ExecPath;
+    use crate::plan::ModulePlan;
+
+    fn manifest() -> Manifest {
+        Manifest::from_json(
+            r#"{"version": 1, "output": "bin/prog",
+                "linker": {"driver": "clang-22", "flags": ["-fuse-ld=lld"], "post_flags": ["-lm"]},
+                "prefix_replace": {"old": "obj", "new": "lto"},
+                "inputs": [
+                  {"kind": "bitcode", "path": "obj/main.o", "thin_link": "obj/main.indexing.o"},
+                  {"kind": "object", "path": "obj/native.o"},
+                  {"kind": "start_lib", "members": [
+                    {"kind": "object", "path": "obj/lib/n1.o"},
+                    {"kind": "bitcode", "path": "obj/lib/used.o"},
+                    {"kind": "bitcode", "path": "obj/lib/unused.o"},
+                    {"kind": "object", "path": "obj/lib/n2.o"}
+                  ]},
+                  {"kind": "archive", "path": "sys/libstd.rlib"},
+                  {"kind": "library", "flag": "-lpthread"}
+                ]}"#,
+        )
+        .unwrap()
+    }
+
+    fn module(path: &str, loaded: bool) -> ModulePlan {
+        let rest = path.strip_prefix("obj/").unwrap();
+        ModulePlan {
+            module: ExecPath::new(path).unwrap(),
+            owner: None,
+            loaded,
+            index: ExecPath::new(&format!("lto/{rest}.thinlto.bc")).unwrap(),
+            imports_file: ExecPath::new(&format!("lto/{rest}.imports")).unwrap(),
+            object: ExecPath::new(&format!("lto/{rest}")).unwrap(),
+            imports: vec![],
+        }
+    }
+
+    #[test]
+    fn thin_link_uses_minimized_files_and_keeps_groups() {
+        assert_eq!(
+            thin_link_args(&manifest()),
+            [
+                "-fuse-ld=lld", "obj/main.indexing.o", "obj/native.o", START_LIB, "obj/lib/n1.o", "obj/lib/used.o",
+                "obj/lib/unused.o", "obj/lib/n2.o", END_LIB, "sys/libstd.rlib", "-lpthread", "-lm"
+            ]
+        );
+    }
+
+    #[test]
+    fn final_link_replaces_loaded_drops_unloaded_and_unwraps_backends() {
+        let plan = Plan {
+            version: 1,
+            output: ExecPath::new("bin/prog").unwrap(),
+            modules: vec![module("obj/main.o", true), module("obj/lib/used.o", true), module("obj/lib/unused.o", false)],
+        };
+        assert_eq!(
+            final_link_args(&manifest(), &plan),
+            [
+                "-fuse-ld=lld", "lto/main.o", "obj/native.o", START_LIB, "obj/lib/n1.o", END_LIB, "lto/lib/used.o",
+                START_LIB, "obj/lib/n2.o", END_LIB, "sys/libstd.rlib", "-lpthread", "-lm"
+            ]
+        );
+    }
+}

@@ -1,0 +1,139 @@
+use anyhow::{Context, Result};
+use clap::Parser;
+use std::process::ExitCode;
+use thinlto::cli::{Cli, Command};
+use thinlto::execpath::{ExecDir, ExecPath};
+use thinlto::{atomic, backend, command, explain, extract, final_link, layout, linelist, manifest, paramfile, plan, thin_link};
+
+fn main() -> ExitCode {
+    let args = match expand_param_files(std::env::args().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("thinlto: error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    let cli = Cli::parse_from(args);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("thinlto: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Expands `@file` arguments (Bazel's "multiline" param files: one argument per line).
+fn expand_param_files(args: Vec<String>) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(args.len());
+    for (i, a) in args.into_iter().enumerate() {
+        match a.strip_prefix('@') {
+            Some(file) if i > 0 => {
+                let text = std::fs::read_to_string(file).with_context(|| format!("cannot read param file '{file}'"))?;
+                out.extend(text.lines().map(str::to_string));
+            }
+            _ => out.push(a),
+        }
+    }
+    Ok(out)
+}
+
+fn exec_path(s: &str, what: &str) -> Result<ExecPath> {
+    ExecPath::new(s).with_context(|| format!("--{what}"))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Index { manifest, root, plan, final_link_params, index_list, bundles } => {
+            let m = manifest::Manifest::read(&manifest)?;
+            thin_link::index(&thin_link::IndexRequest {
+                manifest: &m,
+                exec_root: &root.exec_root,
+                plan: plan.as_deref(),
+                final_link_params: final_link_params.as_deref(),
+                index_list: index_list.as_deref(),
+                bundles,
+            })?;
+        }
+        Command::Plan { manifest, root, index_list, out, backend_params, final_link_params } => {
+            let m = manifest::Manifest::read(&manifest)?;
+            let list_disk = root.exec_root.join(&index_list);
+            let entries = linelist::read(&list_disk)?;
+            let p = plan::build(&m, &root.exec_root, &m.prefix_replace.new, &list_disk, &entries)?;
+            let mut outputs = atomic::OutputSet::new();
+            outputs.add(&root.exec_root.join(&out), &p.to_json())?;
+            if backend_params {
+                for mp in &p.modules {
+                    let f = mp.object.with_suffix(".inputs");
+                    outputs.add(&f.under(&root.exec_root), &linelist::render(mp.backend_inputs()))?;
+                }
+            }
+            if let Some(params) = final_link_params {
+                outputs.add(&root.exec_root.join(params), &paramfile::render(&final_link::final_link_args(&m, &p)))?;
+            }
+            outputs.commit()?;
+        }
+        Command::Backend { root, module, index, imports, import_root, out, unused_inputs_list, bitcode_list, compiler } => {
+            let module = exec_path(&module, "module")?;
+            let index = exec_path(&index, "index")?;
+            let imports = exec_path(&imports, "imports")?;
+            let import_root = import_root.map(|s| exec_path(&s, "import-root")).transpose()?;
+            let out = exec_path(&out, "out")?;
+            let unused = unused_inputs_list.map(|s| exec_path(&s, "unused-inputs-list")).transpose()?;
+            let list = bitcode_list.map(|s| exec_path(&s, "bitcode-list")).transpose()?;
+            backend::run(&backend::BackendRequest {
+                exec_root: &root.exec_root,
+                module: &module,
+                index: &index,
+                imports: &imports,
+                import_root: import_root.as_ref(),
+                output: &out,
+                compiler: &compiler,
+                unused_inputs_list: unused.as_ref(),
+                bitcode_list: list.as_ref(),
+            })?;
+        }
+        Command::Link { manifest, root, params } => {
+            let m = manifest::Manifest::read(&manifest)?;
+            link(&m, &root.exec_root, &params)?;
+        }
+        Command::Extract { root, archive, out_dir, fragment, owner, whole } => {
+            let archive = exec_path(&archive, "archive")?;
+            let out_dir = ExecDir::new(&out_dir).context("--out-dir")?;
+            let f = extract::extract(&extract::ExtractRequest {
+                exec_root: &root.exec_root,
+                archive: &archive,
+                out_dir: &out_dir,
+                owner: owner.as_deref(),
+                whole,
+            })?;
+            let mut bytes = serde_json::to_vec_pretty(&f)?;
+            bytes.push(b'\n');
+            atomic::write(&root.exec_root.join(fragment), &bytes)?;
+        }
+        Command::Explain { plan } => {
+            print!("{}", explain::explain(&plan::Plan::read(&plan)?));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the final link into a temporary file next to the output, then moves it into place.
+fn link(m: &manifest::Manifest, exec_root: &std::path::Path, params: &std::path::Path) -> Result<()> {
+    let out_disk = m.output.under(exec_root);
+    let tmp = m.output.with_suffix(".thinlto-tmp");
+    let argv = vec![m.linker.driver.clone(), format!("@{}", params.display()), "-o".to_string(), tmp.to_string()];
+    let result = command::run(&argv, Some(exec_root), "final link").and_then(|ran| {
+        eprint!("{}", ran.stderr);
+        let meta = std::fs::metadata(tmp.under(exec_root)).context("final link wrote no output")?;
+        anyhow::ensure!(meta.len() > 0, "final link wrote an empty '{}'", m.output);
+        atomic::rename(&tmp.under(exec_root), &out_disk)
+    });
+    if result.is_err() {
+        std::fs::remove_file(tmp.under(exec_root)).ok();
+    }
+    result
+}
+
+#[allow(dead_code)]
+fn _layout_is_public(_: layout::ModuleFiles) {}

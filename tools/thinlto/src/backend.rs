@@ -46,6 +46,12 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         bail!("backend compiler flags have no -O level: clang would run the backend at -O0 and inline nothing");
     }
     let imports = linelist::read(&req.imports.under(root))?;
+    match std::fs::metadata(req.index.under(root)) {
+        // clang compiles a module with a 0-byte index in full, as if no thin link had run.
+        Ok(meta) if meta.len() == 0 => bail!("index '{}' of module '{}' is empty", req.index, req.module),
+        Ok(_) => {}
+        Err(e) => bail!("cannot read index '{}' of module '{}': {e}", req.index, req.module),
+    }
 
     // Stage exactly the declared files in a private directory next to the output.
     let out_disk = req.output.under(root);

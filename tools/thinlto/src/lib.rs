@@ -21,4 +21,5 @@ pub mod magic;
 pub mod manifest;
 pub mod paramfile;
 pub mod plan;
+pub mod rust_std;
 pub mod thin_link;

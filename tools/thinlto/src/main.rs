@@ -122,6 +122,8 @@ fn run(cli: Cli) -> Result<()> {
 fn link(m: &manifest::Manifest, exec_root: &std::path::Path, params: &std::path::Path) -> Result<()> {
     let out_disk = m.output.under(exec_root);
     let tmp = m.output.with_suffix(".thinlto-tmp");
+    let out_dir = m.output.parent().under(exec_root);
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create directory '{}'", out_dir.display()))?;
     let argv = vec![m.linker.driver.clone(), format!("@{}", params.display()), "-o".to_string(), tmp.to_string()];
     let result = command::run(&argv, Some(exec_root), "final link").and_then(|ran| {
         eprint!("{}", ran.stderr);

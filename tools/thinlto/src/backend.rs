@@ -61,7 +61,8 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         .prefix(".thinlto-backend")
         .tempdir_in(&out_dir)
         .with_context(|| format!("cannot create a work directory in '{}'", out_dir.display()))?;
-    let abs_root = std::fs::canonicalize(root).with_context(|| format!("cannot resolve exec root '{}'", root.display()))?;
+    let abs_root =
+        std::fs::canonicalize(root).with_context(|| format!("cannot resolve exec root '{}'", root.display()))?;
     stage(&abs_root.join(req.module.as_str()), work.path(), req.module, req.module, None)?;
     stage(&abs_root.join(req.index.as_str()), work.path(), req.index, req.index, None)?;
     let import_root = req.import_root.map(|d| abs_root.join(d.as_str())).unwrap_or_else(|| abs_root.clone());
@@ -112,7 +113,10 @@ pub fn run(req: &BackendRequest) -> Result<()> {
 fn stage(source: &Path, work: &Path, rel: &ExecPath, listed_in: &ExecPath, line: Option<usize>) -> Result<()> {
     if !source.is_file() {
         match line {
-            Some(n) => bail!("imported file '{rel}' (listed in '{listed_in}' line {n}) is missing: expected at '{}'", source.display()),
+            Some(n) => bail!(
+                "imported file '{rel}' (listed in '{listed_in}' line {n}) is missing: expected at '{}'",
+                source.display()
+            ),
             None => bail!("backend input '{rel}' is missing"),
         }
     }
@@ -126,10 +130,12 @@ fn stage(source: &Path, work: &Path, rel: &ExecPath, listed_in: &ExecPath, line:
 
 /// A backend object must be a non-empty ELF file.
 pub fn check_object(path: &Path, module: &ExecPath) -> Result<()> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("backend for '{module}' exited 0 but wrote no object"))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("backend for '{module}' exited 0 but wrote no object"))?;
     if meta.len() == 0 {
-        bail!("backend for '{module}' exited 0 but wrote an empty object (llvm#75441: a missing or unreadable import?)");
+        bail!(
+            "backend for '{module}' exited 0 but wrote an empty object (llvm#75441: a missing or unreadable import?)"
+        );
     }
     match magic::sniff_file(path)? {
         Kind::Elf => Ok(()),

@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "thinlto", version, about = "Distributed ThinLTO steps for build systems: thin link, plan, backend, final link.")]
+#[command(
+    name = "thinlto",
+    version,
+    about = "Distributed ThinLTO steps for build systems: thin link, plan, backend, final link."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

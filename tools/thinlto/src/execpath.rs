@@ -61,7 +61,11 @@ impl ExecPath {
 
     /// The path under `root` (a directory on disk standing for the exec root).
     pub fn under(&self, root: &Path) -> PathBuf {
-        root.join(&self.0)
+        if root == Path::new(".") {
+            PathBuf::from(&self.0)
+        } else {
+            root.join(&self.0)
+        }
     }
 
     /// This path with `suffix` appended to its last component.
@@ -81,11 +85,7 @@ impl ExecPath {
     pub fn strip_dir(&self, dir: &ExecDir) -> Option<ExecPath> {
         match dir.as_str() {
             "" => Some(self.clone()),
-            d => self
-                .0
-                .strip_prefix(d)
-                .and_then(|rest| rest.strip_prefix('/'))
-                .map(|rest| ExecPath(rest.to_string())),
+            d => self.0.strip_prefix(d).and_then(|rest| rest.strip_prefix('/')).map(|rest| ExecPath(rest.to_string())),
         }
     }
 

@@ -11,11 +11,7 @@ pub fn explain(plan: &Plan) -> String {
     let loaded = plan.loaded().count();
     let _ = writeln!(s, "thin link for '{}': {total} bitcode modules, {loaded} loaded by the linker", plan.output);
     let owner_of = |path: &crate::execpath::ExecPath| {
-        plan.modules
-            .iter()
-            .find(|m| &m.module == path)
-            .and_then(|m| m.owner.clone())
-            .unwrap_or_else(|| "?".to_string())
+        plan.modules.iter().find(|m| &m.module == path).and_then(|m| m.owner.clone()).unwrap_or_else(|| "?".to_string())
     };
     for m in &plan.modules {
         let owner = m.owner.as_deref().unwrap_or("?");

@@ -7,10 +7,10 @@
 //! members of the same name, which `ar x` would let overwrite each other,
 //! get distinct file names.
 
+use crate::atomic::OutputSet;
 use crate::execpath::{ExecDir, ExecPath};
 use crate::magic::{self, Kind};
 use crate::manifest::{Input, Member};
-use crate::atomic::OutputSet;
 use anyhow::{bail, Context, Result};
 use object::read::archive::ArchiveFile;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub const VERSION: u32 = 1;
+
+/// The member of an rlib that holds the crate's metadata.
+const RUST_METADATA_MEMBER: &str = "lib.rmeta";
 
 /// What `extract` reports: manifest inputs to splice into a link, in archive order.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -61,7 +64,8 @@ pub fn extract(req: &ExtractRequest) -> Result<Fragment> {
             .data(&*data)
             .with_context(|| format!("corrupt archive '{}': member '{name}' is truncated", req.archive))?;
         let kind = magic::sniff(bytes);
-        if !matches!(kind, Kind::Bitcode | Kind::Elf) {
+        // rustc wraps an rlib's metadata in an ELF object of its own; it holds no code.
+        if !matches!(kind, Kind::Bitcode | Kind::Elf) || name == RUST_METADATA_MEMBER {
             skipped.push(name);
             continue;
         }

@@ -41,11 +41,8 @@ pub fn thin_link_args(manifest: &Manifest) -> Vec<String> {
 
 /// The final link's driver arguments, without `-o`.
 pub fn final_link_args(manifest: &Manifest, plan: &Plan) -> Vec<String> {
-    let objects: BTreeMap<&str, Option<&str>> = plan
-        .modules
-        .iter()
-        .map(|m| (m.module.as_str(), m.loaded.then_some(m.object.as_str())))
-        .collect();
+    let objects: BTreeMap<&str, Option<&str>> =
+        plan.modules.iter().map(|m| (m.module.as_str(), m.loaded.then_some(m.object.as_str()))).collect();
     let backend_object = |path: &str| -> Option<String> { objects.get(path).copied().flatten().map(str::to_string) };
 
     let mut args = manifest.linker.flags.clone();
@@ -131,8 +128,18 @@ mod tests {
         assert_eq!(
             thin_link_args(&manifest()),
             [
-                "-fuse-ld=lld", "obj/main.indexing.o", "obj/native.o", START_LIB, "obj/lib/n1.o", "obj/lib/used.o",
-                "obj/lib/unused.o", "obj/lib/n2.o", END_LIB, "sys/libstd.rlib", "-lpthread", "-lm"
+                "-fuse-ld=lld",
+                "obj/main.indexing.o",
+                "obj/native.o",
+                START_LIB,
+                "obj/lib/n1.o",
+                "obj/lib/used.o",
+                "obj/lib/unused.o",
+                "obj/lib/n2.o",
+                END_LIB,
+                "sys/libstd.rlib",
+                "-lpthread",
+                "-lm"
             ]
         );
     }
@@ -142,13 +149,28 @@ mod tests {
         let plan = Plan {
             version: 1,
             output: ExecPath::new("bin/prog").unwrap(),
-            modules: vec![module("obj/main.o", true), module("obj/lib/used.o", true), module("obj/lib/unused.o", false)],
+            modules: vec![
+                module("obj/main.o", true),
+                module("obj/lib/used.o", true),
+                module("obj/lib/unused.o", false),
+            ],
         };
         assert_eq!(
             final_link_args(&manifest(), &plan),
             [
-                "-fuse-ld=lld", "lto/main.o", "obj/native.o", START_LIB, "obj/lib/n1.o", END_LIB, "lto/lib/used.o",
-                START_LIB, "obj/lib/n2.o", END_LIB, "sys/libstd.rlib", "-lpthread", "-lm"
+                "-fuse-ld=lld",
+                "lto/main.o",
+                "obj/native.o",
+                START_LIB,
+                "obj/lib/n1.o",
+                END_LIB,
+                "lto/lib/used.o",
+                START_LIB,
+                "obj/lib/n2.o",
+                END_LIB,
+                "sys/libstd.rlib",
+                "-lpthread",
+                "-lm"
             ]
         );
     }

@@ -41,7 +41,8 @@ mod tests {
 
     #[test]
     fn names_module_files() {
-        let prefix = PrefixReplace { old: ExecDir::new("out/bin").unwrap(), new: ExecDir::new("out/bin/p.lto").unwrap() };
+        let prefix =
+            PrefixReplace { old: ExecDir::new("out/bin").unwrap(), new: ExecDir::new("out/bin/p.lto").unwrap() };
         let f = module_files(&prefix, &prefix.new, &ExecPath::new("out/bin/a/m.o").unwrap()).unwrap();
         assert_eq!(f.index.as_str(), "out/bin/p.lto/a/m.o.thinlto.bc");
         assert_eq!(f.imports.as_str(), "out/bin/p.lto/a/m.o.imports");

@@ -11,11 +11,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum LineListError {
     #[error("cannot read '{file}': {source}")]
-    Read {
-        file: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    Read { file: PathBuf, source: std::io::Error },
     #[error("'{file}' line {line}: not valid UTF-8")]
     NotUtf8 { file: PathBuf, line: usize },
     #[error("'{file}' line {line}: carriage return (CRLF line end); the linker writes LF only")]
@@ -23,12 +19,7 @@ pub enum LineListError {
     #[error("'{file}' line {line}: empty line")]
     EmptyLine { file: PathBuf, line: usize },
     #[error("'{file}' line {line}: {source}")]
-    BadPath {
-        file: PathBuf,
-        line: usize,
-        #[source]
-        source: ExecPathError,
-    },
+    BadPath { file: PathBuf, line: usize, source: ExecPathError },
     #[error("'{file}': last line has no newline (truncated file?)")]
     Truncated { file: PathBuf },
 }
@@ -103,7 +94,10 @@ mod tests {
             p(b"obj/a.o\n/abs/b.o\n").unwrap_err(),
             "'lto/m.o.imports' line 2: absolute path '/abs/b.o': paths must be relative to the exec root"
         );
-        assert_eq!(p(b"../x.o\n").unwrap_err(), "'lto/m.o.imports' line 1: path '../x.o' escapes the exec root with '..'");
+        assert_eq!(
+            p(b"../x.o\n").unwrap_err(),
+            "'lto/m.o.imports' line 1: path '../x.o' escapes the exec root with '..'"
+        );
         assert_eq!(
             p(b"obj/a.o\r\n").unwrap_err(),
             "'lto/m.o.imports' line 1: carriage return (CRLF line end); the linker writes LF only"

@@ -3,7 +3,9 @@ use clap::Parser;
 use std::process::ExitCode;
 use thinlto::cli::{Cli, Command};
 use thinlto::execpath::{ExecDir, ExecPath};
-use thinlto::{atomic, backend, command, explain, extract, final_link, layout, linelist, manifest, paramfile, plan, thin_link};
+use thinlto::{
+    atomic, backend, command, explain, extract, final_link, layout, linelist, manifest, paramfile, plan, thin_link,
+};
 
 fn main() -> ExitCode {
     let args = match expand_param_files(std::env::args().collect()) {
@@ -73,7 +75,17 @@ fn run(cli: Cli) -> Result<()> {
             }
             outputs.commit()?;
         }
-        Command::Backend { root, module, index, imports, import_root, out, unused_inputs_list, bitcode_list, compiler } => {
+        Command::Backend {
+            root,
+            module,
+            index,
+            imports,
+            import_root,
+            out,
+            unused_inputs_list,
+            bitcode_list,
+            compiler,
+        } => {
             let module = exec_path(&module, "module")?;
             let index = exec_path(&index, "index")?;
             let imports = exec_path(&imports, "imports")?;
@@ -136,6 +148,3 @@ fn link(m: &manifest::Manifest, exec_root: &std::path::Path, params: &std::path:
     }
     result
 }
-
-#[allow(dead_code)]
-fn _layout_is_public(_: layout::ModuleFiles) {}

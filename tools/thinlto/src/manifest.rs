@@ -125,8 +125,8 @@ impl Manifest {
     }
 
     pub fn read(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read manifest '{}'", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read manifest '{}'", path.display()))?;
         Manifest::from_json(&text).with_context(|| format!("invalid manifest '{}'", path.display()))
     }
 
@@ -177,18 +177,11 @@ impl Manifest {
                 bail!("bitcode module '{}' is listed twice", m.path);
             }
             if m.path.strip_dir(&self.prefix_replace.old).is_none() {
-                bail!(
-                    "bitcode module '{}' is not under prefix_replace.old '{}'",
-                    m.path,
-                    self.prefix_replace.old
-                );
+                bail!("bitcode module '{}' is not under prefix_replace.old '{}'", m.path, self.prefix_replace.old);
             }
             if let Some(t) = m.thin_link {
-                let expected = m
-                    .path
-                    .as_str()
-                    .strip_suffix(OBJECT_SUFFIX)
-                    .map(|stem| format!("{stem}{THIN_LINK_SUFFIX}"));
+                let expected =
+                    m.path.as_str().strip_suffix(OBJECT_SUFFIX).map(|stem| format!("{stem}{THIN_LINK_SUFFIX}"));
                 if expected.as_deref() != Some(t.as_str()) {
                     bail!(
                         "thin_link '{t}' of bitcode module '{}' must be named like it with '{OBJECT_SUFFIX}' \
@@ -199,7 +192,10 @@ impl Manifest {
             }
         }
         if self.prefix_replace.old == self.prefix_replace.new {
-            bail!("prefix_replace.old and prefix_replace.new are both '{}': backend objects would overwrite the bitcode", self.prefix_replace.old);
+            bail!(
+                "prefix_replace.old and prefix_replace.new are both '{}': backend objects would overwrite the bitcode",
+                self.prefix_replace.old
+            );
         }
         for input in &self.inputs {
             if let Input::Library { flag } = input {
@@ -252,7 +248,10 @@ mod tests {
     fn rejects_unknown_fields_and_wrong_types() {
         let s = sample().replace("\"version\": 1,", "\"version\": 1, \"extra\": true,");
         assert!(err(&s).contains("unknown field `extra`"), "{}", err(&s));
-        let s = sample().replace("\"kind\": \"object\", \"path\": \"obj/native.o\"", "\"kind\": \"object\", \"path\": \"obj/native.o\", \"lazy\": 1");
+        let s = sample().replace(
+            "\"kind\": \"object\", \"path\": \"obj/native.o\"",
+            "\"kind\": \"object\", \"path\": \"obj/native.o\", \"lazy\": 1",
+        );
         assert!(err(&s).contains("unknown field `lazy`"), "{}", err(&s));
         let s = sample().replace("\"version\": 1", "\"version\": \"1\"");
         assert!(err(&s).contains("invalid type"), "{}", err(&s));

@@ -135,15 +135,16 @@ pub fn build(
         let imports = linelist::read(&imports_disk)?;
         for (line, imp) in imports.iter().enumerate() {
             if !known.contains(imp) {
-                bail!(
-                    "'{}' line {}: '{imp}' is not a bitcode module of the manifest",
-                    written_files.imports,
-                    line + 1
-                );
+                bail!("'{}' line {}: '{imp}' is not a bitcode module of the manifest", written_files.imports, line + 1);
             }
         }
         if !loaded[i] && !imports.is_empty() {
-            bail!("'{}': module '{}' was not loaded but imports {} modules", written_files.imports, m.path, imports.len());
+            bail!(
+                "'{}': module '{}' was not loaded but imports {} modules",
+                written_files.imports,
+                m.path,
+                imports.len()
+            );
         }
         out.push(ModulePlan {
             module: m.path.clone(),

@@ -81,7 +81,10 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
         format!("--thinlto-prefix-replace={};{}", prefix.old.as_prefix(), staging.as_prefix()),
     ]);
     if m.uses_thin_link_files() {
-        argv.extend(["-Xlinker".to_string(), format!("--thinlto-object-suffix-replace={THIN_LINK_SUFFIX};{OBJECT_SUFFIX}")]);
+        argv.extend([
+            "-Xlinker".to_string(),
+            format!("--thinlto-object-suffix-replace={THIN_LINK_SUFFIX};{OBJECT_SUFFIX}"),
+        ]);
     }
     // lld wants the directory of -o to exist, but writes nothing there.
     argv.extend(["-o".to_string(), format!("{}/thin-link.out", staging.as_str())]);

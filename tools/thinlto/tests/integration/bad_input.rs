@@ -1,1 +1,279 @@
+//! Bad input, case by case: each fails with exit 1, a message naming the
+//! file and the reason, and leaves no output behind.
 
+use crate::support::*;
+use serde_json::json;
+use std::path::Path;
+use std::process::Command;
+
+/// A two-module C++ program (main imports helper), thin-linked.
+fn indexed() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("src/main.cpp"),
+        "extern \"C\" int cpp_square(int);\nint main(int argc, char**) { return cpp_square(argc) - 1; }\n",
+    );
+    write(&root.join("src/helper.cpp"), "extern \"C\" int cpp_square(int x) { return x * x; }\n");
+    compile_cpp(root, "src/main.cpp", "obj/main.o");
+    compile_cpp(root, "src/helper.cpp", "obj/helper.o");
+    write_manifest(
+        root,
+        json!([
+            {"kind": "bitcode", "path": "obj/main.o"},
+            {"kind": "bitcode", "path": "obj/helper.o"}
+        ]),
+    );
+    run(thinlto(root).args([
+        "index",
+        "--manifest=manifest.json",
+        "--plan=lto/plan.json",
+        "--index-list=lto/index.list",
+    ]));
+    assert_eq!(std::fs::read_to_string(root.join("lto/main.o.imports")).unwrap(), "obj/helper.o\n");
+    dir
+}
+
+fn write_manifest(root: &Path, inputs: serde_json::Value) {
+    let m = json!({
+        "version": 1,
+        "output": "bin/prog",
+        "linker": {"driver": clang(), "flags": [format!("--target={TARGET}"), "-fuse-ld=lld"]},
+        "prefix_replace": {"old": "obj", "new": "lto"},
+        "inputs": inputs,
+    });
+    write(&root.join("manifest.json"), serde_json::to_vec(&m).unwrap());
+}
+
+fn backend(root: &Path) -> Command {
+    let mut c = thinlto(root);
+    c.args([
+        "backend",
+        "--module=obj/main.o",
+        "--index=lto/main.o.thinlto.bc",
+        "--imports=lto/main.o.imports",
+        "--out=lto/main.o",
+        "--",
+        &clang(),
+        "-O2",
+    ]);
+    c
+}
+
+/// The backend fails with `expected` in its message and writes no object
+/// (nor leaves its work directory).
+fn backend_fails(root: &Path, expected: &str) {
+    let stderr = thinlto_fails(&mut backend(root));
+    assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
+    let left: Vec<String> = files_below(&root.join("lto"))
+        .into_iter()
+        .filter(|f| f.starts_with("main.o") || f.contains(".thinlto-"))
+        .collect();
+    assert_eq!(left, ["main.o.imports", "main.o.thinlto.bc"], "outputs left behind");
+}
+
+#[test]
+fn backend_succeeds_on_good_input() {
+    let dir = indexed();
+    run(&mut backend(dir.path()));
+    assert!(std::fs::metadata(dir.path().join("lto/main.o")).unwrap().len() > 0);
+}
+
+#[test]
+fn imports_with_absolute_path() {
+    let dir = indexed();
+    let abs = dir.path().join("obj/helper.o");
+    write(&dir.path().join("lto/main.o.imports"), format!("{}\n", abs.display()));
+    backend_fails(dir.path(), &format!("'lto/main.o.imports' line 1: absolute path '{}'", abs.display()));
+}
+
+#[test]
+fn imports_escaping_the_exec_root() {
+    let dir = indexed();
+    write(&dir.path().join("lto/main.o.imports"), "obj/../../helper.o\n");
+    backend_fails(dir.path(), "'lto/main.o.imports' line 1: path 'obj/../../helper.o' escapes the exec root");
+}
+
+#[test]
+fn imports_with_crlf_line_ends() {
+    let dir = indexed();
+    write(&dir.path().join("lto/main.o.imports"), "obj/helper.o\r\n");
+    backend_fails(dir.path(), "'lto/main.o.imports' line 1: carriage return");
+}
+
+#[test]
+fn imports_not_utf8() {
+    let dir = indexed();
+    write(&dir.path().join("lto/main.o.imports"), b"obj/\xffhelper.o\n");
+    backend_fails(dir.path(), "'lto/main.o.imports' line 1: not valid UTF-8");
+}
+
+#[test]
+fn missing_imported_file() {
+    let dir = indexed();
+    std::fs::remove_file(dir.path().join("obj/helper.o")).unwrap();
+    backend_fails(dir.path(), "imported file 'obj/helper.o' (listed in 'lto/main.o.imports' line 1) is missing");
+}
+
+#[test]
+fn corrupt_imported_bitcode_is_caught_although_clang_exits_0() {
+    // clang prints "Error running ThinLTO backend" and exits 0 with an empty object (llvm#75441).
+    let dir = indexed();
+    write(&dir.path().join("obj/helper.o"), b"BC\xC0\xDEgarbage that is not a module");
+    backend_fails(dir.path(), "printed an error but exited 0 (llvm#75441)");
+}
+
+#[test]
+fn truncated_module_bitcode() {
+    let dir = indexed();
+    let bytes = std::fs::read(dir.path().join("obj/main.o")).unwrap();
+    write(&dir.path().join("obj/main.o"), &bytes[..bytes.len() / 2]);
+    backend_fails(dir.path(), "backend for 'obj/main.o'");
+}
+
+#[test]
+fn empty_index() {
+    let dir = indexed();
+    write(&dir.path().join("lto/main.o.thinlto.bc"), b"");
+    backend_fails(dir.path(), "index 'lto/main.o.thinlto.bc' of module 'obj/main.o' is empty");
+}
+
+#[test]
+fn missing_index() {
+    let dir = indexed();
+    std::fs::remove_file(dir.path().join("lto/main.o.thinlto.bc")).unwrap();
+    let stderr = thinlto_fails(&mut backend(dir.path()));
+    assert!(stderr.contains("cannot read index 'lto/main.o.thinlto.bc'"), "{stderr}");
+    assert!(!dir.path().join("lto/main.o").exists());
+}
+
+#[test]
+fn backend_without_optimisation_level() {
+    let dir = indexed();
+    let mut c = thinlto(dir.path());
+    c.args([
+        "backend",
+        "--module=obj/main.o",
+        "--index=lto/main.o.thinlto.bc",
+        "--imports=lto/main.o.imports",
+        "--out=lto/main.o",
+        "--",
+        &clang(),
+    ]);
+    let stderr = thinlto_fails(&mut c);
+    assert!(stderr.contains("no -O level"), "{stderr}");
+}
+
+fn plan_fails(root: &Path, expected: &str) {
+    let stderr = thinlto_fails(thinlto(root).args([
+        "plan",
+        "--manifest=manifest.json",
+        "--index-list=lto/index.list",
+        "--out=lto/plan2.json",
+    ]));
+    assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
+    assert!(!root.join("lto/plan2.json").exists(), "plan written despite the error");
+}
+
+#[test]
+fn plan_rejects_import_that_is_not_a_manifest_input() {
+    let dir = indexed();
+    write(&dir.path().join("lto/main.o.imports"), "obj/elsewhere.o\n");
+    plan_fails(dir.path(), "'lto/main.o.imports' line 1: 'obj/elsewhere.o' is not a bitcode module of the manifest");
+}
+
+#[test]
+fn plan_rejects_missing_and_empty_index() {
+    let dir = indexed();
+    write(&dir.path().join("lto/helper.o.thinlto.bc"), b"");
+    plan_fails(dir.path(), "index 'lto/helper.o.thinlto.bc' of bitcode module 'obj/helper.o' is empty");
+    std::fs::remove_file(dir.path().join("lto/helper.o.thinlto.bc")).unwrap();
+    plan_fails(dir.path(), "wrote no index 'lto/helper.o.thinlto.bc'");
+}
+
+#[test]
+fn plan_rejects_archive_members_in_index_list() {
+    let dir = indexed();
+    write(&dir.path().join("lto/index.list"), "lto/main.o\nlto/libx.a(helper.o at 120)\n");
+    plan_fails(dir.path(), "split such archives with `thinlto extract`");
+}
+
+#[test]
+fn plan_succeeds_and_writes_backend_params() {
+    let dir = indexed();
+    run(thinlto(dir.path()).args([
+        "plan",
+        "--manifest=manifest.json",
+        "--index-list=lto/index.list",
+        "--out=lto/plan2.json",
+        "--backend-params",
+    ]));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("lto/main.o.inputs")).unwrap(),
+        "obj/main.o\nlto/main.o.thinlto.bc\nobj/helper.o\n"
+    );
+}
+
+/// Index fails with `expected` and leaves no output and no staging directory.
+fn index_fails(root: &Path, expected: &str) {
+    std::fs::remove_dir_all(root.join("lto")).ok();
+    let stderr = thinlto_fails(thinlto(root).args([
+        "index",
+        "--manifest=manifest.json",
+        "--plan=lto/plan.json",
+        "--final-link-params=lto/final.params",
+        "--index-list=lto/index.list",
+    ]));
+    assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
+    let left = if root.join("lto").exists() { files_below(&root.join("lto")) } else { vec![] };
+    assert!(left.is_empty(), "outputs left behind: {left:?}");
+    assert!(!root.join("lto.thinlto-staging").exists(), "staging directory left behind");
+}
+
+#[test]
+fn manifest_with_unknown_field_or_wrong_type() {
+    let dir = indexed();
+    let root = dir.path();
+    let text = std::fs::read_to_string(root.join("manifest.json")).unwrap();
+    write(
+        &root.join("manifest.json"),
+        text.replacen("{\"inputs\"", "{\"surprise\":1,\"inputs\"", 1).replacen(
+            "\"version\":1",
+            "\"version\":1,\"surprise\":1",
+            1,
+        ),
+    );
+    index_fails(root, "invalid manifest 'manifest.json': unknown field `surprise`");
+    write(&root.join("manifest.json"), text.replacen("\"version\":1", "\"version\":[1]", 1));
+    index_fails(root, "invalid manifest 'manifest.json': invalid type");
+}
+
+#[test]
+fn missing_bitcode_input() {
+    let dir = indexed();
+    std::fs::remove_file(dir.path().join("obj/helper.o")).unwrap();
+    index_fails(dir.path(), "bitcode input 'obj/helper.o' does not exist");
+}
+
+#[test]
+fn archive_holding_bitcode() {
+    // lld names such modules "lib.a(m.o at N)", which no backend can open.
+    let dir = indexed();
+    let root = dir.path();
+    run(Command::new("llvm-ar-22").current_dir(root).args(["rc", "obj/libhelper.a", "obj/helper.o"]));
+    write_manifest(
+        root,
+        json!([
+            {"kind": "bitcode", "path": "obj/main.o"},
+            {"kind": "archive", "path": "obj/libhelper.a"}
+        ]),
+    );
+    index_fails(root, "is a member of an archive that holds bitcode");
+}
+
+#[test]
+fn thin_link_failure_leaves_nothing() {
+    let dir = indexed();
+    write(&dir.path().join("obj/helper.o"), b"BC\xC0\xDEcorrupt");
+    index_fails(dir.path(), "thin link failed");
+}

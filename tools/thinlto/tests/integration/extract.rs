@@ -1,1 +1,77 @@
+//! `thinlto extract`: archives split by content, with no host `ar`.
 
+use crate::support::*;
+use std::process::Command;
+use thinlto::extract::Fragment;
+use thinlto::manifest::{Input, Member};
+
+#[test]
+fn splits_members_by_content_and_names_duplicates_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(&root.join("a/common.cpp"), "int common_a() { return 1; }\n");
+    write(&root.join("b/common.cpp"), "int common_b() { return 2; }\n");
+    compile_cpp(root, "a/common.cpp", "a/common.o");
+    run(Command::new(clang()).current_dir(root).args(["-O2", "-c", "b/common.cpp", "-o", "b/common.o"]));
+    write(&root.join("lib.rmeta"), b"rust metadata, neither bitcode nor ELF");
+    // Two members named common.o: `ar x` would keep only the last.
+    run(Command::new("llvm-ar-22").current_dir(root).args(["rcP", "libx.a", "a/common.o", "b/common.o", "lib.rmeta"]));
+    run(Command::new("llvm-ar-22").current_dir(root).args(["rc", "liby.a", "a/common.o", "b/common.o", "lib.rmeta"]));
+    run(thinlto(root).args(["extract", "--archive=liby.a", "--out-dir=ex", "--fragment=ex.json", "--owner=//lib:y"]));
+    let f: Fragment = serde_json::from_slice(&std::fs::read(root.join("ex.json")).unwrap()).unwrap();
+    assert_eq!(f.skipped, ["lib.rmeta"]);
+    let Input::StartLib { members } = &f.inputs[0] else { panic!("{:?}", f.inputs) };
+    assert_eq!(members.len(), 2);
+    assert!(
+        matches!(&members[0], Member::Bitcode { path, owner: Some(o), .. } if path.as_str() == "ex/common.o" && o == "//lib:y")
+    );
+    assert!(matches!(&members[1], Member::Object { path, .. } if path.as_str() == "ex/common~2.o"));
+    assert_eq!(std::fs::read(root.join("ex/common.o")).unwrap(), std::fs::read(root.join("a/common.o")).unwrap());
+    assert_eq!(std::fs::read(root.join("ex/common~2.o")).unwrap(), std::fs::read(root.join("b/common.o")).unwrap());
+
+    run(thinlto(root).args(["extract", "--archive=liby.a", "--out-dir=whole", "--fragment=whole.json", "--whole"]));
+    let f: Fragment = serde_json::from_slice(&std::fs::read(root.join("whole.json")).unwrap()).unwrap();
+    assert!(matches!(&f.inputs[..], [Input::Bitcode { .. }, Input::Object { .. }]), "{:?}", f.inputs);
+}
+
+#[test]
+fn splits_a_rust_rlib() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(&root.join("rs.rs"), "#[no_mangle] pub extern \"C\" fn seven() -> i32 { 7 }\n");
+    run(Command::new(rustc()).current_dir(root).args([
+        "--crate-type=rlib",
+        "--edition=2021",
+        "-Clinker-plugin-lto",
+        "-Copt-level=2",
+        "--crate-name=rs",
+        "-o",
+        "librs.rlib",
+        "rs.rs",
+    ]));
+    run(thinlto(root).args(["extract", "--archive=librs.rlib", "--out-dir=ex", "--fragment=ex.json"]));
+    let f: Fragment = serde_json::from_slice(&std::fs::read(root.join("ex.json")).unwrap()).unwrap();
+    assert_eq!(f.skipped, ["lib.rmeta"]);
+    let Input::StartLib { members } = &f.inputs[0] else { panic!("{:?}", f.inputs) };
+    assert!(members.iter().all(|m| matches!(m, Member::Bitcode { .. })), "{members:?}");
+}
+
+#[test]
+fn corrupt_or_truncated_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(&root.join("m.txt"), b"member data ".repeat(64));
+    run(Command::new("llvm-ar-22").current_dir(root).args(["rc", "libz.a", "m.txt"]));
+    let bytes = std::fs::read(root.join("libz.a")).unwrap();
+    write(&root.join("libt.a"), &bytes[..bytes.len() - 100]);
+    let stderr =
+        thinlto_fails(thinlto(root).args(["extract", "--archive=libt.a", "--out-dir=ex", "--fragment=ex.json"]));
+    assert!(stderr.contains("corrupt archive 'libt.a'"), "{stderr}");
+    assert!(!root.join("ex").exists() || files_below(&root.join("ex")).is_empty(), "members written despite the error");
+    assert!(!root.join("ex.json").exists());
+
+    write(&root.join("notar.a"), b"not an archive at all");
+    let stderr =
+        thinlto_fails(thinlto(root).args(["extract", "--archive=notar.a", "--out-dir=ex", "--fragment=ex.json"]));
+    assert!(stderr.contains("'notar.a' is not an ar archive"), "{stderr}");
+}

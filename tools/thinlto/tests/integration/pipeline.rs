@@ -17,7 +17,16 @@ const CPP_MODULES: &[&str] = &["main", "helper", "a/common", "b/common", "lib/us
 
 fn build_inputs(root: &Path) -> serde_json::Value {
     let fixture = repo_root().join("tests/fixtures/pipeline");
-    for src in ["main.cpp", "helper.cpp", "a/common.cpp", "b/common.cpp", "lib/used.cpp", "lib/unused.cpp", "native.c", "rust/rs.rs"] {
+    for src in [
+        "main.cpp",
+        "helper.cpp",
+        "a/common.cpp",
+        "b/common.cpp",
+        "lib/used.cpp",
+        "lib/unused.cpp",
+        "native.c",
+        "rust/rs.rs",
+    ] {
         write(&root.join("src").join(src), std::fs::read(fixture.join(src)).unwrap());
     }
     write(&root.join("src/alloc_shim.rs"), std::fs::read(repo_root().join("tools/alloc_shim/alloc_shim.rs")).unwrap());
@@ -73,8 +82,16 @@ fn mixed_program_links_with_distributed_thinlto() {
     assert!(!module("obj/lib/unused.o").loaded, "the never-referenced library member must stay unloaded");
     assert!(module("obj/lib/used.o").loaded);
     let imports = |p: &str| module(p).imports.iter().map(|i| i.as_str().to_string()).collect::<Vec<_>>();
-    assert!(imports("obj/main.o").contains(&"obj/rust/rs.o".to_string()), "main imports Rust: {:?}", imports("obj/main.o"));
-    assert!(imports("obj/rust/rs.o").contains(&"obj/helper.o".to_string()), "Rust imports C++: {:?}", imports("obj/rust/rs.o"));
+    assert!(
+        imports("obj/main.o").contains(&"obj/rust/rs.o".to_string()),
+        "main imports Rust: {:?}",
+        imports("obj/main.o")
+    );
+    assert!(
+        imports("obj/rust/rs.o").contains(&"obj/helper.o".to_string()),
+        "Rust imports C++: {:?}",
+        imports("obj/rust/rs.o")
+    );
     let index_list = std::fs::read_to_string(root.join("lto/index.list")).unwrap();
     assert!(!index_list.contains("unused"), "{index_list}");
     assert!(!root.join("lto.thinlto-staging").exists(), "staging directory left behind");
@@ -127,12 +144,21 @@ fn mixed_program_links_with_distributed_thinlto() {
     let dist = root.join("bin/prog");
     let rust_process = disassemble(&dist, "rust_process");
     assert!(!rust_process.is_empty());
-    assert!(!rust_process.iter().any(|l| l.contains("call")), "C++ cpp_square was not inlined into Rust: {rust_process:#?}");
+    assert!(
+        !rust_process.iter().any(|l| l.contains("call")),
+        "C++ cpp_square was not inlined into Rust: {rust_process:#?}"
+    );
     let main = disassemble(&dist, "main");
     for callee in ["rust_process", "cpp_square", "lib_used", "common_a", "common_b"] {
-        assert!(!main.iter().any(|l| l.contains("call") && l.contains(callee)), "{callee} still called from main: {main:#?}");
+        assert!(
+            !main.iter().any(|l| l.contains("call") && l.contains(callee)),
+            "{callee} still called from main: {main:#?}"
+        );
     }
-    assert!(main.iter().any(|l| l.contains("call") && l.contains("rust_describe")), "main should still call rust_describe");
+    assert!(
+        main.iter().any(|l| l.contains("call") && l.contains("rust_describe")),
+        "main should still call rust_describe"
+    );
 
     // The same bitcode through in-process ThinLTO gives the same code.
     let mut inprocess: thinlto::manifest::Manifest = serde_json::from_value(manifest).unwrap();

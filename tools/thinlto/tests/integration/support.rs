@@ -111,13 +111,9 @@ pub fn std_rlibs() -> (PathBuf, Vec<String>) {
 /// addresses, RIP-relative offsets, and objdump's comments naming the
 /// nearest symbol of a data address.
 pub fn disassemble(binary: &Path, symbol: &str) -> Vec<String> {
-    let out = run(Command::new(objdump()).args([
-        "-d",
-        "--no-show-raw-insn",
-        "--no-leading-addr",
-        &format!("--disassemble-symbols={symbol}"),
-    ])
-    .arg(binary));
+    let out = run(Command::new(objdump())
+        .args(["-d", "--no-show-raw-insn", "--no-leading-addr", &format!("--disassemble-symbols={symbol}")])
+        .arg(binary));
     let text = String::from_utf8(out.stdout).unwrap();
     let comment = regex::Regex::new(r"\s+# .*$").unwrap();
     let hex = regex::Regex::new(r"-?0x[0-9a-f]+|\b[0-9a-f]{4,}\b").unwrap();

@@ -3,9 +3,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use thinlto::cli::{Cli, Command};
 use thinlto::execpath::{ExecDir, ExecPath};
-use thinlto::{
-    atomic, backend, command, explain, extract, final_link, layout, linelist, manifest, paramfile, plan, thin_link,
-};
+use thinlto::{atomic, backend, command, explain, extract, final_link, linelist, manifest, paramfile, plan, thin_link};
 
 fn main() -> ExitCode {
     let args = match expand_param_files(std::env::args().collect()) {

@@ -49,6 +49,32 @@ def _link_native(ctx, cc_info):
     )
     return outputs.executable
 
+def _toolchain_link_flags(ctx):
+    """The C++ toolchain's flags for linking an executable, as Bazel's own cc_binary gets them.
+
+    They carry what a C++ link needs (`-lstdc++`, `-lm`) and the compilation mode's choices
+    (`-Wl,--gc-sections` under opt), so that a ThinLTO link differs from an ordinary one only
+    in what ThinLTO changes. Our `-fuse-ld=` comes after them and wins.
+    """
+    cc_toolchain = find_cpp_toolchain(ctx)
+    features = cc_common.configure_features(
+        ctx = ctx,
+        cc_toolchain = cc_toolchain,
+        requested_features = ctx.features,
+        unsupported_features = ctx.disabled_features + ["thin_lto"],
+    )
+    variables = cc_common.create_link_variables(
+        feature_configuration = features,
+        cc_toolchain = cc_toolchain,
+        is_linking_dynamic_library = False,
+        is_static_linking_mode = True,
+    )
+    return cc_common.get_memory_inefficient_command_line(
+        feature_configuration = features,
+        action_name = "c++-link-executable",
+        variables = variables,
+    )
+
 def _manifest_inputs(ctx, cc_info):
     """The link's inputs in command-line order, as manifest entries, plus their files."""
     main_owner = ctx.attr.main.label if ctx.attr.main else None
@@ -107,7 +133,7 @@ def _link_thinlto(ctx, cc_info):
         "output": out.path,
         "linker": {
             "driver": tc.clang,
-            "flags": tc.link_flags,
+            "flags": _toolchain_link_flags(ctx) + tc.link_flags,
             "post_flags": ctx.attr.linkopts + post_flags,
         },
         "prefix_replace": {"old": bin_dir, "new": lto_path},

@@ -80,6 +80,11 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
         "-Xlinker".to_string(),
         format!("--thinlto-prefix-replace={};{}", prefix.old.as_prefix(), staging.as_prefix()),
     ]);
+    // Put summaries of referenced but not imported functions into each module's index, so
+    // that its backend knows which callees are dso_local, as in-process ThinLTO does:
+    // without them Rust's GOT calls (rustc uses no PLT) stay indirect, or become
+    // `addr32 call` after lld's relaxation, where in-process ThinLTO emits a direct call.
+    argv.extend(["-Xlinker", "-mllvm", "-Xlinker", "-import-declaration"].map(String::from));
     if m.uses_thin_link_files() {
         argv.extend([
             "-Xlinker".to_string(),

@@ -10,6 +10,7 @@ thin link, one backend action per module (declaring only the bitcode it imports)
 one final native link.
 """
 
+load("@rules_cc//cc:defs.bzl", _cc_library = "cc_library")
 load("//rules/private:link.bzl", _thinlto_binary = "thinlto_binary")
 load("//rules/private:rust.bzl", _rust_bin_crate = "rust_bin_crate", _rust_library = "rust_library")
 load("//rules/private:toolchain.bzl", _thinlto_toolchain = "thinlto_toolchain")
@@ -38,7 +39,7 @@ def cc_binary(name, srcs = [], deps = [], copts = [], linkopts = [], defines = [
       **kwargs: further cc_library attributes for the binary's own sources.
     """
     objs = name + ".objs"
-    native.cc_library(
+    _cc_library(
         name = objs,
         srcs = srcs,
         deps = deps,

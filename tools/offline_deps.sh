@@ -2,7 +2,8 @@
 # Prepares the repositories that WORKSPACE overrides so that Bazel 4.2.3 (Debian's
 # bazel-bootstrap) builds offline. Everything goes to third_party/offline/ (git-ignored):
 #   rules_cc/               copy of /usr/share/bazel/rules/cc (bazel-rules-cc 0.0.4) with 2 seds:
-#                           0.0.4 loads `use_cpp_toolchain` from @bazel_tools, which 4.2.3 lacks.
+#                           0.0.4 loads `use_cpp_toolchain` from @bazel_tools, which 4.2.3 lacks;
+#                           plus cc/common/{cc_common,cc_info}.bzl as modern rules_cc has them.
 #   rules_java/             stub: toolchain resolution loads @rules_java//java even for C++ only.
 #   remote_coverage_tools/  stub: every *_test depends on it (`bazel coverage` will not work).
 # Idempotent: quiet when there is nothing to do, one `setup: ...` line on stderr per thing created.
@@ -29,7 +30,7 @@ write_file() {
 # --- rules_cc: patched copy ------------------------------------------------------------
 # The stamp records the source it was copied from, so a changed bazel-rules-cc package
 # (or a changed patch) triggers a fresh copy.
-rules_cc_patch_version=1
+rules_cc_patch_version=2
 rules_cc_dst="$offline/rules_cc"
 rules_cc_stamp="$rules_cc_dst/.offline_deps_stamp"
 if [[ ! -d "$rules_cc_src" ]]; then
@@ -55,6 +56,16 @@ if [[ ! -f "$rules_cc_stamp" ]] || [[ "$(cat "$rules_cc_stamp")" != "$rules_cc_w
     rm -rf "$tmp"
     exit 1
   fi
+  # Modern rules_cc has cc/common/{cc_common,cc_info}.bzl (Bazel 9 drops the globals);
+  # 0.0.4 has not. Add them as re-exports of 4.2.3's globals, so rules load them one way.
+  mkdir -p "$tmp/cc/common"
+  printf '%s\n' '# Added by tools/offline_deps.sh: the cc/common files of modern rules_cc.' >"$tmp/cc/common/BUILD"
+  printf '%s\n' '"""Bazel 4.2.3 globals, captured under other names (tools/offline_deps.sh)."""' '' \
+    'builtin_cc_common = cc_common' 'builtin_cc_info = CcInfo' >"$tmp/cc/common/builtins.bzl"
+  printf '%s\n' '"""cc_common, as modern rules_cc exports it (tools/offline_deps.sh)."""' '' \
+    'load(":builtins.bzl", "builtin_cc_common")' '' 'cc_common = builtin_cc_common' >"$tmp/cc/common/cc_common.bzl"
+  printf '%s\n' '"""CcInfo, as modern rules_cc exports it (tools/offline_deps.sh)."""' '' \
+    'load(":builtins.bzl", "builtin_cc_info")' '' 'CcInfo = builtin_cc_info' >"$tmp/cc/common/cc_info.bzl"
   printf '%s\n' "$rules_cc_want" >"$tmp/.offline_deps_stamp"
   rm -rf "$rules_cc_dst"
   mv "$tmp" "$rules_cc_dst"

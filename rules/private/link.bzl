@@ -12,6 +12,8 @@ The helper (`thinlto`) runs each step; see ARCHITECTURE.md.
 """
 
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
+load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
+load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load("//rules/settings:settings.bzl", "BackendInputsInfo")
 load(":features.bzl", "opt_level", "thin_lto_enabled")
 load(":providers.bzl", "BitcodeInfo")

@@ -8,6 +8,8 @@ ordinary links), its C++ deps, and the Rust runtime: std's rlibs and the allocat
 """
 
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
+load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
+load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load(":features.bzl", "opt_level", "thin_lto_enabled")
 load(":providers.bzl", "BitcodeInfo", "RustCrateInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
@@ -61,6 +63,7 @@ def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
     args.add("-Cdebuginfo=0")
     if lto:
         args.add("-Clinker-plugin-lto")
+
     # Distinct crates of the same name get distinct symbols and crate identities.
     args.add("-Cmetadata=" + str(ctx.label))
     for c in dep_crates:

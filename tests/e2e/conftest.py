@@ -109,3 +109,40 @@ THINLTO = ("--config=thinlto",)
 @pytest.fixture(scope="session")
 def execroot():
     return Path(bazel_info("execution_root"))
+
+
+def aquery_inputs(*args):
+    """For each action `bazel aquery` selects: (its arguments, the exec paths of its inputs)."""
+    d = json.loads(_aquery_json(args))
+    fragments = {f["id"]: f for f in d.get("pathFragments", [])}
+
+    def path(fid):
+        parts = []
+        while fid:
+            f = fragments[fid]
+            parts.append(f["label"])
+            fid = f.get("parentId", 0)
+        return "/".join(reversed(parts))
+
+    artifacts = {a["id"]: path(a["pathFragmentId"]) for a in d.get("artifacts", [])}
+    depsets = {s["id"]: s for s in d.get("depSetOfFiles", [])}
+
+    def expand(ids, seen):
+        out = []
+        for i in ids:
+            if i in seen:
+                continue
+            seen.add(i)
+            s = depsets[i]
+            out += [artifacts[a] for a in s.get("directArtifactIds", [])]
+            out += expand(s.get("transitiveDepSetIds", []), seen)
+        return out
+
+    return [(a["arguments"], expand(a.get("inputDepSetIds", []), set())) for a in d.get("actions", [])]
+
+
+def _aquery_json(args):
+    out = subprocess.run(["bazel", "aquery", "--output=jsonproto", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise AssertionError(f"bazel aquery failed:\n{out.stderr[-4000:]}")
+    return out.stdout

@@ -28,4 +28,9 @@ if [[ ! -x "$node_dir/node_modules/.bin/buildifier" ]]; then
   (cd "$node_dir" && npm install --silent --no-audit --no-fund "@bazel/buildifier@$buildifier_version" >/dev/null)
 fi
 
+if ! python3 -m pytest --version >/dev/null 2>&1; then
+  say "installing with pip: pytest"
+  python3 -m pip install --quiet pytest
+fi
+
 "$root/tools/offline_deps.sh"

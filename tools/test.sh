@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of rules_thinlto on this machine: the Rust helper's lint, unit and
+# integration tests (real clang-22, lld-22, rustc), buildifier, and the end-to-end tests
+# with real Bazel 4.2.3. Installs what is missing first (tools/setup.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+tools/setup.sh
+
+echo "== cargo fmt / clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo test (unit and integration)"
+cargo test --workspace --quiet
+
+echo "== end-to-end with Bazel (tests/e2e)"
+python3 -m pytest -q tests/e2e

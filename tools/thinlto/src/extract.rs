@@ -42,40 +42,65 @@ pub struct ExtractRequest<'a> {
     pub whole: bool,
 }
 
-pub fn extract(req: &ExtractRequest) -> Result<Fragment> {
-    let disk = req.archive.under(req.exec_root);
-    let data = std::fs::read(&disk).with_context(|| format!("cannot read archive '{}'", req.archive))?;
-    if magic::sniff(&data) != Kind::Archive {
-        bail!("'{}' is not an ar archive", req.archive);
-    }
-    let archive = ArchiveFile::parse(&*data).with_context(|| format!("corrupt archive '{}'", req.archive))?;
-    if archive.is_thin() {
-        bail!("'{}' is a thin archive: pass its members directly", req.archive);
-    }
+/// One member of an archive that is code: where its bytes are and what they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeMember {
+    /// A file name unique within the archive (`m.o`, `m~2.o`, ...).
+    pub file_name: String,
+    pub bitcode: bool,
+    pub range: std::ops::Range<usize>,
+}
 
-    let mut outputs = OutputSet::new();
+/// The archive's members in order: code members (bitcode or ELF) with unique file names,
+/// and the names of the others. `archive` names it in messages.
+pub fn read_members(data: &[u8], archive: &ExecPath) -> Result<(Vec<CodeMember>, Vec<String>)> {
+    if magic::sniff(data) != Kind::Archive {
+        bail!("'{archive}' is not an ar archive");
+    }
+    let parsed = ArchiveFile::parse(data).with_context(|| format!("corrupt archive '{archive}'"))?;
+    if parsed.is_thin() {
+        bail!("'{archive}' is a thin archive: pass its members directly");
+    }
     let mut used_names: BTreeMap<String, usize> = BTreeMap::new();
-    let mut members = Vec::new();
+    let mut code = Vec::new();
     let mut skipped = Vec::new();
-    for (i, member) in archive.members().enumerate() {
-        let member = member.with_context(|| format!("corrupt archive '{}': member {}", req.archive, i + 1))?;
+    for (i, member) in parsed.members().enumerate() {
+        let member = member.with_context(|| format!("corrupt archive '{archive}': member {}", i + 1))?;
         let name = String::from_utf8_lossy(member.name()).into_owned();
-        let bytes = member
-            .data(&*data)
-            .with_context(|| format!("corrupt archive '{}': member '{name}' is truncated", req.archive))?;
-        let kind = magic::sniff(bytes);
+        let (offset, size) = member.file_range();
+        let range = usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(size).ok())
+            .and_then(|(o, n)| Some(o..o.checked_add(n)?))
+            .filter(|r| r.end <= data.len())
+            .with_context(|| format!("corrupt archive '{archive}': member '{name}' is truncated"))?;
+        let kind = magic::sniff(&data[range.clone()]);
         // rustc wraps an rlib's metadata in an ELF object of its own; it holds no code.
         if !matches!(kind, Kind::Bitcode | Kind::Elf) || name == RUST_METADATA_MEMBER {
             skipped.push(name);
             continue;
         }
-        let file_name = unique_name(&mut used_names, &name, req.archive)?;
-        let path = ExecPath::new(&file_name).expect("sanitized").prefixed(req.out_dir);
-        outputs.add(&path.under(req.exec_root), bytes)?;
+        let file_name = unique_name(&mut used_names, &name, archive)?;
+        code.push(CodeMember { file_name, bitcode: kind == Kind::Bitcode, range });
+    }
+    Ok((code, skipped))
+}
+
+pub fn extract(req: &ExtractRequest) -> Result<Fragment> {
+    let disk = req.archive.under(req.exec_root);
+    let data = std::fs::read(&disk).with_context(|| format!("cannot read archive '{}'", req.archive))?;
+    let (code, skipped) = read_members(&data, req.archive)?;
+
+    let mut outputs = OutputSet::new();
+    let mut members = Vec::new();
+    for m in code {
+        let path = ExecPath::new(&m.file_name).expect("sanitized").prefixed(req.out_dir);
+        outputs.add(&path.under(req.exec_root), &data[m.range])?;
         let owner = req.owner.map(str::to_string);
-        members.push(match kind {
-            Kind::Bitcode => Member::Bitcode { path, thin_link: None, owner },
-            _ => Member::Object { path, owner },
+        members.push(if m.bitcode {
+            Member::Bitcode { path, thin_link: None, owner }
+        } else {
+            Member::Object { path, owner }
         });
     }
     outputs.commit()?;

@@ -34,3 +34,4 @@ if ! python3 -m pytest --version >/dev/null 2>&1; then
 fi
 
 "$root/tools/offline_deps.sh"
+"$root/tests/remote/install_buildbarn.sh"

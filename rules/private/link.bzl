@@ -185,6 +185,10 @@ def _link_thinlto(ctx, cc_info):
     if mode == "all_bitcode":
         bitcode_list = ctx.actions.declare_file(lto_dir + "/bitcode.list")
         ctx.actions.write(bitcode_list, "".join([b.path + "\n" for b in bitcode]))
+    # all_bitcode declares every module so that the unused list can name what a backend
+    # skipped; a sandbox would stage all of them (N^2 symlinks for the link). The helper
+    # already runs clang in a private directory holding only the module and its imports.
+    backend_requirements = {"no-sandbox": "1"} if mode == "all_bitcode" else {}
     compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)] + ctx.fragments.cpp.copts + ctx.attr.backend_copts
     for m in modules:
         args = ctx.actions.args()
@@ -207,6 +211,7 @@ def _link_thinlto(ctx, cc_info):
             inputs = inputs,
             outputs = outputs,
             unused_inputs_list = unused,
+            execution_requirements = backend_requirements,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
         )

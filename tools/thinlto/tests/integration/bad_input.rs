@@ -277,3 +277,32 @@ fn thin_link_failure_leaves_nothing() {
     write(&dir.path().join("obj/helper.o"), b"BC\xC0\xDEcorrupt");
     index_fails(dir.path(), "thin link failed");
 }
+
+/// A stand-in for clang (a test double: no real clang writes an empty object with a clean
+/// stderr on demand) that exits 0 after writing an empty `-o` file, as llvm#75441 does.
+fn fake_compiler_writing_empty_object(root: &Path) -> String {
+    let script = root.join("fake-clang-empty-object.sh");
+    write(&script, "#!/bin/sh\nwhile [ \"$1\" != -o ]; do shift; done\n: > \"$2\"\nexit 0\n");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    script.to_string_lossy().into_owned()
+}
+
+#[test]
+fn empty_object_with_clean_stderr_from_fake_compiler() {
+    let dir = indexed();
+    let fake = fake_compiler_writing_empty_object(dir.path());
+    let mut c = thinlto(dir.path());
+    c.args([
+        "backend",
+        "--module=obj/main.o",
+        "--index=lto/main.o.thinlto.bc",
+        "--imports=lto/main.o.imports",
+        "--out=lto/main.o",
+        "--",
+        &fake,
+        "-O2",
+    ]);
+    let stderr = thinlto_fails(&mut c);
+    assert!(stderr.contains("exited 0 but wrote an empty object (llvm#75441"), "{stderr}");
+    assert!(!dir.path().join("lto/main.o").exists());
+}

@@ -27,6 +27,16 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to).with_context(|| format!("cannot move '{}' to '{}'", from.display(), to.display()))
 }
 
+/// A new temporary file in the directory of `path` (created if missing).
+fn temp_next_to(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;
+    tempfile::Builder::new()
+        .prefix(".thinlto-tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))
+}
+
 fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -48,13 +58,20 @@ impl OutputSet {
     }
 
     pub fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let dir = parent_dir(path);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".thinlto-tmp")
-            .tempfile_in(&dir)
-            .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
+        let mut tmp = temp_next_to(path)?;
         tmp.write_all(bytes).with_context(|| format!("cannot write '{}'", path.display()))?;
+        self.pending.push((tmp.into_temp_path(), path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Like [`OutputSet::add`], with the bytes written by `write` as it makes
+    /// them, for outputs too large to hold in memory. Writes of 64 KiB or
+    /// more go straight to the file; smaller ones are buffered.
+    pub fn add_with(&mut self, path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+        let mut tmp = temp_next_to(path)?;
+        let mut w = std::io::BufWriter::with_capacity(64 << 10, tmp.as_file_mut());
+        write(&mut w).and_then(|()| w.flush()).with_context(|| format!("cannot write '{}'", path.display()))?;
+        drop(w);
         self.pending.push((tmp.into_temp_path(), path.to_path_buf()));
         Ok(())
     }
@@ -85,5 +102,29 @@ mod tests {
         set.add(&out, b"y").unwrap();
         set.commit().unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), b"y");
+    }
+
+    #[test]
+    fn streamed_output_is_committed_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a/plan.json");
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut set = OutputSet::new();
+        let failed = set.add_with(&out, |w| {
+            w.write_all(b"half")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(format!("{:#}", failed.unwrap_err()).contains("disk full"));
+        drop(set);
+        assert_eq!(std::fs::read_dir(dir.path().join("a")).unwrap().count(), 0);
+        let mut set = OutputSet::new();
+        set.add_with(&out, |w| {
+            w.write_all(&big[..10])?;
+            w.write_all(&big[10..])
+        })
+        .unwrap();
+        assert!(!out.exists());
+        set.commit().unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), big);
     }
 }

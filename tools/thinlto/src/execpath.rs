@@ -32,6 +32,13 @@ pub enum ExecPathError {
 
 impl ExecPath {
     pub fn new(s: &str) -> Result<Self, ExecPathError> {
+        ExecPath::check(s)?;
+        Ok(ExecPath(s.to_string()))
+    }
+
+    /// Whether `s` is a valid [`ExecPath`], with the error [`ExecPath::new`]
+    /// would give, without allocating.
+    pub fn check(s: &str) -> Result<(), ExecPathError> {
         if s.is_empty() {
             return Err(ExecPathError::Empty);
         }
@@ -48,7 +55,7 @@ impl ExecPath {
                 _ => {}
             }
         }
-        Ok(ExecPath(s.to_string()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {
@@ -106,7 +113,8 @@ impl fmt::Display for ExecPath {
 impl<'de> Deserialize<'de> for ExecPath {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        ExecPath::new(&s).map_err(serde::de::Error::custom)
+        ExecPath::check(&s).map_err(serde::de::Error::custom)?;
+        Ok(ExecPath(s))
     }
 }
 

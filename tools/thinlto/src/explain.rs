@@ -10,9 +10,6 @@ pub fn explain(plan: &Plan) -> String {
     let total = plan.modules.len();
     let loaded = plan.loaded().count();
     let _ = writeln!(s, "thin link for '{}': {total} bitcode modules, {loaded} loaded by the linker", plan.output);
-    let owner_of = |path: &crate::execpath::ExecPath| {
-        plan.modules.iter().find(|m| &m.module == path).and_then(|m| m.owner.clone()).unwrap_or_else(|| "?".to_string())
-    };
     for m in &plan.modules {
         let owner = m.owner.as_deref().unwrap_or("?");
         if !m.loaded {
@@ -20,10 +17,10 @@ pub fn explain(plan: &Plan) -> String {
             continue;
         }
         let _ = writeln!(s, "  {} [{owner}]: imports from {} module(s)", m.module, m.imports.len());
-        for imp in &m.imports {
-            let from = owner_of(imp);
+        for imp in plan.imports(m) {
+            let from = imp.owner.as_deref().unwrap_or("?");
             let cross = if from != owner { "  <- other target" } else { "" };
-            let _ = writeln!(s, "      {imp} [{from}]{cross}");
+            let _ = writeln!(s, "      {} [{from}]{cross}", imp.module);
         }
     }
     let mut counts: Vec<usize> = plan.loaded().map(|m| m.imports.len()).collect();

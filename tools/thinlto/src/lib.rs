@@ -20,6 +20,7 @@ pub mod linelist;
 pub mod magic;
 pub mod manifest;
 pub mod paramfile;
+pub mod pathindex;
 pub mod plan;
 pub mod rust_std;
 pub mod thin_link;

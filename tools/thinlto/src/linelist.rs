@@ -27,33 +27,72 @@ pub enum LineListError {
 /// Parses the bytes of a list file; `file` is only used in messages.
 pub fn parse(file: &Path, bytes: &[u8]) -> Result<Vec<ExecPath>, LineListError> {
     let mut out = Vec::new();
-    if bytes.is_empty() {
-        return Ok(out);
-    }
-    if !bytes.ends_with(b"\n") {
-        return Err(LineListError::Truncated { file: file.to_path_buf() });
-    }
-    let body = &bytes[..bytes.len() - 1];
-    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
-        let line = i + 1;
-        let file = || file.to_path_buf();
-        let text = std::str::from_utf8(raw).map_err(|_| LineListError::NotUtf8 { file: file(), line })?;
-        if text.ends_with('\r') {
-            return Err(LineListError::CarriageReturn { file: file(), line });
-        }
-        if text.is_empty() {
-            return Err(LineListError::EmptyLine { file: file(), line });
-        }
-        let path = ExecPath::new(text).map_err(|source| LineListError::BadPath { file: file(), line, source })?;
-        out.push(path);
+    for (line, raw) in split_lines(file, bytes)? {
+        out.push(ExecPath::new(check_line(file, line, raw)?).expect("checked"));
     }
     Ok(out)
+}
+
+/// The raw lines of a list file, numbered from 1, unchecked but for the
+/// file's last newline; check each with [`check_line`] unless it is known
+/// good (for example equal to a path already checked), and check them in
+/// order, so that the first bad line is the one reported.
+pub fn split_lines<'a>(
+    file: &Path,
+    bytes: &'a [u8],
+) -> Result<impl Iterator<Item = (usize, &'a [u8])> + 'a, LineListError> {
+    let body = match bytes {
+        [] => None,
+        [body @ .., b'\n'] => Some(body),
+        _ => return Err(LineListError::Truncated { file: file.to_path_buf() }),
+    };
+    Ok(body.into_iter().flat_map(|b| b.split(|&c| c == b'\n')).enumerate().map(|(i, raw)| (i + 1, raw)))
+}
+
+/// Checks line number `line` of a list file, `raw` without its newline.
+pub fn check_line<'a>(file: &Path, line: usize, raw: &'a [u8]) -> Result<&'a str, LineListError> {
+    let file = || file.to_path_buf();
+    let text = std::str::from_utf8(raw).map_err(|_| LineListError::NotUtf8 { file: file(), line })?;
+    if text.ends_with('\r') {
+        return Err(LineListError::CarriageReturn { file: file(), line });
+    }
+    if text.is_empty() {
+        return Err(LineListError::EmptyLine { file: file(), line });
+    }
+    ExecPath::check(text).map_err(|source| LineListError::BadPath { file: file(), line, source })?;
+    Ok(text)
 }
 
 /// Reads and parses a list file at `file` (relative to the current directory or absolute).
 pub fn read(file: &Path) -> Result<Vec<ExecPath>, LineListError> {
     let bytes = std::fs::read(file).map_err(|source| LineListError::Read { file: file.to_path_buf(), source })?;
     parse(file, &bytes)
+}
+
+/// Reads the whole file at `file`, using `buf` as scratch space (its
+/// capacity is kept for the next call), and returns its bytes. Unlike
+/// [`std::fs::read`] it neither allocates nor probes the size (`statx`,
+/// `lseek`) per file, for a caller that reads thousands of small lists.
+pub fn read_into<'a>(file: &Path, buf: &'a mut Vec<u8>) -> Result<&'a [u8], LineListError> {
+    use std::io::Read;
+    let err = |source| LineListError::Read { file: file.to_path_buf(), source };
+    let mut f = std::fs::File::open(file).map_err(err)?;
+    // `buf.len()` is how much of it is initialized, which only grows.
+    if buf.is_empty() {
+        buf.resize(16 * 1024, 0);
+    }
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            buf.resize(2 * buf.len(), 0);
+        }
+        match f.read(&mut buf[filled..]) {
+            Ok(0) => return Ok(&buf[..filled]),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(err(e)),
+        }
+    }
 }
 
 /// The bytes of a list file: one path per line, each ending in `\n`.
@@ -105,5 +144,32 @@ mod tests {
         assert_eq!(p(b"a.o\n\xff\xfe\n").unwrap_err(), "'lto/m.o.imports' line 2: not valid UTF-8");
         assert_eq!(p(b"a.o\n\nb.o\n").unwrap_err(), "'lto/m.o.imports' line 2: empty line");
         assert_eq!(p(b"a.o\nb.o").unwrap_err(), "'lto/m.o.imports': last line has no newline (truncated file?)");
+    }
+
+    #[test]
+    fn reads_files_of_any_size_into_one_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = Vec::new();
+        for size in [0usize, 1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100_000, 3] {
+            let f = dir.path().join(format!("f{size}"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&f, &bytes).unwrap();
+            assert_eq!(read_into(&f, &mut buf).unwrap(), &bytes[..], "size {size}");
+        }
+        let missing = dir.path().join("missing.imports");
+        let e = read_into(&missing, &mut buf).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("cannot read '{}': ", missing.display())), "{e}");
+    }
+
+    #[test]
+    fn splits_then_checks_line_by_line() {
+        let f = Path::new("lto/m.o.imports");
+        let lines: Vec<(usize, &[u8])> = split_lines(f, b"a.o\n\nb\r\n").unwrap().collect();
+        assert_eq!(lines, [(1, &b"a.o"[..]), (2, &b""[..]), (3, &b"b\r"[..])]);
+        assert_eq!(split_lines(f, b"").unwrap().count(), 0);
+        assert!(matches!(split_lines(f, b"a.o"), Err(LineListError::Truncated { .. })));
+        assert_eq!(check_line(f, 1, b"a.o").unwrap(), "a.o");
+        assert_eq!(check_line(f, 2, b"").unwrap_err().to_string(), "'lto/m.o.imports' line 2: empty line");
+        assert!(check_line(f, 3, b"b\r").unwrap_err().to_string().contains("line 3: carriage return"));
     }
 }

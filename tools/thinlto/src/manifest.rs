@@ -7,7 +7,7 @@
 use crate::execpath::{ExecDir, ExecPath};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::Path;
 
 pub const VERSION: u32 = 1;
@@ -171,7 +171,7 @@ impl Manifest {
         if self.linker.driver.is_empty() {
             bail!("linker.driver is empty");
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = HashSet::new();
         for m in self.bitcode() {
             if !seen.insert(m.path) {
                 bail!("bitcode module '{}' is listed twice", m.path);

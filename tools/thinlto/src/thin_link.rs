@@ -129,7 +129,7 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
             let bundle_disk = bundle.under(req.exec_root);
             std::fs::create_dir_all(&bundle_disk)
                 .with_context(|| format!("cannot create bundle '{}'", bundle_disk.display()))?;
-            for imp in &mp.imports {
+            for imp in plan.imports(mp).map(|i| &i.module) {
                 link_or_copy(&imp.under(req.exec_root), &imp.under(&bundle_disk))?;
             }
             let final_bundle = module_files(prefix, &prefix.new, &mp.module).expect("validated").bundle;

@@ -81,7 +81,7 @@ fn mixed_program_links_with_distributed_thinlto() {
     let module = |p: &str| plan.modules.iter().find(|m| m.module.as_str() == p).unwrap();
     assert!(!module("obj/lib/unused.o").loaded, "the never-referenced library member must stay unloaded");
     assert!(module("obj/lib/used.o").loaded);
-    let imports = |p: &str| module(p).imports.iter().map(|i| i.as_str().to_string()).collect::<Vec<_>>();
+    let imports = |p: &str| plan.imports(module(p)).map(|i| i.module.as_str().to_string()).collect::<Vec<_>>();
     assert!(
         imports("obj/main.o").contains(&"obj/rust/rs.o".to_string()),
         "main imports Rust: {:?}",
@@ -99,7 +99,7 @@ fn mixed_program_links_with_distributed_thinlto() {
     // Each backend runs in a fresh directory holding only its plan's inputs.
     for m in &plan.modules {
         let sandbox = root.join("sandbox").join(m.module.as_str().replace('/', "_"));
-        let mut declared: Vec<String> = m.backend_inputs().iter().map(|p| p.to_string()).collect();
+        let mut declared: Vec<String> = plan.backend_inputs(m).iter().map(|p| p.to_string()).collect();
         declared.push(m.imports_file.to_string());
         for f in &declared {
             write(&sandbox.join(f), std::fs::read(root.join(f)).unwrap());

@@ -42,6 +42,9 @@ pub enum Command {
         /// Also write each module's imports into `<object>.bundle/`.
         #[arg(long)]
         bundles: bool,
+        /// Also write each module's own plan to `<object>.plan.json`.
+        #[arg(long)]
+        module_plans: bool,
     },
     /// Build the plan from a thin link that already ran (its outputs under
     /// the manifest's `prefix_replace.new`).

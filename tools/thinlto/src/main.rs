@@ -44,7 +44,7 @@ fn exec_path(s: &str, what: &str) -> Result<ExecPath> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Index { manifest, root, plan, final_link_params, index_list, bundles } => {
+        Command::Index { manifest, root, plan, final_link_params, index_list, bundles, module_plans } => {
             let m = manifest::Manifest::read(&manifest)?;
             thin_link::index(&thin_link::IndexRequest {
                 manifest: &m,
@@ -53,6 +53,7 @@ fn run(cli: Cli) -> Result<()> {
                 final_link_params: final_link_params.as_deref(),
                 index_list: index_list.as_deref(),
                 bundles,
+                module_plans,
             })?;
         }
         Command::Plan { manifest, root, index_list, out, backend_params, final_link_params } => {

@@ -124,6 +124,34 @@ impl Plan {
         m.imports.iter().map(|&j| &self.modules[j as usize])
     }
 
+    /// The plan of module `m` alone, as JSON: the fields of one entry of `modules` in the
+    /// plan file, each import named by its path.
+    pub fn module_json(&self, m: &ModulePlan) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct One<'a> {
+            module: &'a ExecPath,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            owner: Option<&'a str>,
+            loaded: bool,
+            index: &'a ExecPath,
+            imports_file: &'a ExecPath,
+            object: &'a ExecPath,
+            imports: Vec<&'a ExecPath>,
+        }
+        let one = One {
+            module: &m.module,
+            owner: m.owner.as_deref(),
+            loaded: m.loaded,
+            index: &m.index,
+            imports_file: &m.imports_file,
+            object: &m.object,
+            imports: self.imports(m).map(|i| &i.module).collect(),
+        };
+        let mut bytes = serde_json::to_vec_pretty(&one).expect("a module plan serializes");
+        bytes.push(b'\n');
+        bytes
+    }
+
     /// Exactly the files the backend of `m` reads: its module, its index, its imports.
     pub fn backend_inputs<'a>(&'a self, m: &'a ModulePlan) -> Vec<&'a ExecPath> {
         let mut v = Vec::with_capacity(2 + m.imports.len());

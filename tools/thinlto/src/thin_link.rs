@@ -28,7 +28,14 @@ pub struct IndexRequest<'a> {
     /// Write each module's imports into `<object>.bundle/`, laid out as in
     /// the exec root, for backends whose inputs must be declared exactly.
     pub bundles: bool,
+    /// Write each module's own plan to `<object>.plan.json`, for build systems
+    /// that read plans (Buck2's dynamic actions): one per module, so that a
+    /// change to one module's plan re-runs only that module's backend.
+    pub module_plans: bool,
 }
+
+/// Appended to a module's backend object path to name its own plan.
+pub const MODULE_PLAN_SUFFIX: &str = ".plan.json";
 
 /// The staging directory lld writes to: a sibling of `new`, never inside it,
 /// so that a half-finished run leaves nothing among the declared outputs.
@@ -115,6 +122,11 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
     }
     if let Some(p) = req.index_list {
         outputs.add(&req.exec_root.join(p), &linelist::render(plan.loaded().map(|mp| &mp.object)))?;
+    }
+    if req.module_plans {
+        for mp in &plan.modules {
+            outputs.add(&mp.object.with_suffix(MODULE_PLAN_SUFFIX).under(req.exec_root), &plan.module_json(mp))?;
+        }
     }
     let mut moves: Vec<(PathBuf, PathBuf)> = Vec::new();
     for b in m.bitcode() {

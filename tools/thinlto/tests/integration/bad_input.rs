@@ -306,3 +306,22 @@ fn empty_object_with_clean_stderr_from_fake_compiler() {
     assert!(stderr.contains("exited 0 but wrote an empty object (llvm#75441"), "{stderr}");
     assert!(!dir.path().join("lto/main.o").exists());
 }
+
+#[test]
+fn index_writes_one_plan_per_module() {
+    let dir = indexed();
+    let root = dir.path();
+    run(thinlto(root).args(["index", "--manifest=manifest.json", "--plan=lto/plan.json", "--module-plans"]));
+    let plan: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("lto/plan.json")).unwrap()).unwrap();
+    for entry in plan["modules"].as_array().unwrap() {
+        let object = entry["object"].as_str().unwrap();
+        let own: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(format!("{object}.plan.json"))).unwrap()).unwrap();
+        assert_eq!(&own, entry, "the module plan of {object} differs from its entry in plan.json");
+    }
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(root.join("lto/main.o.plan.json")).unwrap())
+            .unwrap()["imports"],
+        serde_json::json!(["obj/helper.o"])
+    );
+}

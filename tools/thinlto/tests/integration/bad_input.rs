@@ -325,3 +325,33 @@ fn index_writes_one_plan_per_module() {
         serde_json::json!(["obj/helper.o"])
     );
 }
+
+/// 100,000 modules: `plan` handles a link of this size (correctness only; its speed is a
+/// benchmark, tools/bench/plan_bench.sh, not a test).
+#[test]
+fn plan_for_100000_modules() {
+    const N: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let module = |i: usize| format!("obj/p{:03}/m{i:06}.o", i / 1000);
+    let inputs: Vec<serde_json::Value> = (0..N).map(|i| json!({"kind": "bitcode", "path": module(i)})).collect();
+    write_manifest(root, serde_json::Value::Array(inputs));
+    let mut list = String::new();
+    for i in 0..N {
+        let rest = module(i).strip_prefix("obj/").unwrap().to_string();
+        write(&root.join(format!("lto/{rest}.thinlto.bc")), b"BC\xC0\xDE index");
+        // Each module imports from up to three lower modules, sorted as lld sorts them.
+        let mut imports: Vec<String> = [i / 2, i / 3, i / 7].iter().filter(|&&j| j < i).map(|&j| module(j)).collect();
+        imports.sort();
+        imports.dedup();
+        write(&root.join(format!("lto/{rest}.imports")), imports.iter().map(|p| format!("{p}\n")).collect::<String>());
+        list.push_str(&format!("lto/{rest}\n"));
+    }
+    write(&root.join("lto/index.list"), list);
+    run(thinlto(root).args(["plan", "--manifest=manifest.json", "--index-list=lto/index.list", "--out=lto/plan.json"]));
+    let plan = thinlto::plan::Plan::read(&root.join("lto/plan.json")).unwrap();
+    assert_eq!(plan.modules.len(), N);
+    let last = &plan.modules[N - 1];
+    let names: Vec<&str> = plan.imports(last).map(|m| m.module.as_str()).collect();
+    assert_eq!(names, [module((N - 1) / 7), module((N - 1) / 3), module((N - 1) / 2)]);
+}

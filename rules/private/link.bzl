@@ -185,6 +185,7 @@ def _link_thinlto(ctx, cc_info):
     if mode == "all_bitcode":
         bitcode_list = ctx.actions.declare_file(lto_dir + "/bitcode.list")
         ctx.actions.write(bitcode_list, "".join([b.path + "\n" for b in bitcode]))
+
     # all_bitcode declares every module so that the unused list can name what a backend
     # skipped; a sandbox would stage all of them (N^2 symlinks for the link). The helper
     # already runs clang in a private directory holding only the module and its imports.

@@ -90,6 +90,9 @@ pub fn extract(req: &ExtractRequest) -> Result<Fragment> {
     let disk = req.archive.under(req.exec_root);
     let data = std::fs::read(&disk).with_context(|| format!("cannot read archive '{}'", req.archive))?;
     let (code, skipped) = read_members(&data, req.archive)?;
+    // The directory is an output even when no member is code (build systems declare it).
+    let out_dir = req.out_dir.under(req.exec_root);
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create '{}'", out_dir.display()))?;
 
     let mut outputs = OutputSet::new();
     let mut members = Vec::new();

@@ -70,6 +70,10 @@ fn corrupt_or_truncated_archive() {
     assert!(!root.join("ex").exists() || files_below(&root.join("ex")).is_empty(), "members written despite the error");
     assert!(!root.join("ex.json").exists());
 
+    // An archive with no code member still gets its (empty) output directory.
+    run(thinlto(root).args(["extract", "--archive=libz.a", "--out-dir=nocode", "--fragment=nocode.json"]));
+    assert!(root.join("nocode").is_dir() && files_below(&root.join("nocode")).is_empty());
+
     write(&root.join("notar.a"), b"not an archive at all");
     let stderr =
         thinlto_fails(thinlto(root).args(["extract", "--archive=notar.a", "--out-dir=ex", "--fragment=ex.json"]));

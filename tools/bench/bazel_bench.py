@@ -93,7 +93,7 @@ def generate(n):
     return pkg
 
 
-LEAF_EDIT = re.compile(r"(uint32_t m0000_h0\(uint32_t x\) \{ return \(x \^ )(\d+)u")
+LEAF_EDIT = re.compile(r"(uint32_t m0000_h0\(uint32_t x\) \{ return [^0-9\n]*)(\d+)u")
 
 
 def edit_leaf(pkg, delta):

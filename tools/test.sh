@@ -14,5 +14,5 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test (unit and integration)"
 cargo test --workspace --quiet
 
-echo "== end-to-end with Bazel (tests/e2e)"
-python3 -m pytest -q tests/e2e
+echo "== end-to-end: Bazel (tests/e2e), Buck2 (tests/buck2, skipped without a buck2)"
+python3 -m pytest -q -rs tests/e2e tests/buck2

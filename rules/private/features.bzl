@@ -1,4 +1,6 @@
-"""Reading the configuration: is thin_lto on, and which optimisation level."""
+"""Reading the configuration: is thin_lto on, which optimisation level, which C++ features."""
+
+load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 
 def thin_lto_enabled(ctx):
     """Whether `--features=thin_lto` (or the target's `features`) turns ThinLTO on.
@@ -21,3 +23,23 @@ def opt_level(ctx):
       string: "2" under `-c opt`, else "0" (as Bazel's C++ compiles).
     """
     return "2" if ctx.var["COMPILATION_MODE"] == "opt" else "0"
+
+def features_without_thin_lto(ctx, cc_toolchain):
+    """The C++ feature configuration of this target, with Bazel's own thin_lto turned off.
+
+    rules_thinlto links, archives and takes link flags through cc_common; Bazel's thin_lto
+    feature there would start Bazel's native LTO instead of ours.
+
+    Args:
+      ctx: the rule context.
+      cc_toolchain: the C++ toolchain.
+
+    Returns:
+      FeatureConfiguration.
+    """
+    return cc_common.configure_features(
+        ctx = ctx,
+        cc_toolchain = cc_toolchain,
+        requested_features = ctx.features,
+        unsupported_features = ctx.disabled_features + ["thin_lto"],
+    )

@@ -15,7 +15,7 @@ load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load("//rules/settings:settings.bzl", "BackendInputsInfo")
-load(":features.bzl", "opt_level", "thin_lto_enabled")
+load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
 load(":providers.bzl", "BitcodeInfo")
 load(":rust.bzl", "CPP_TOOLCHAIN_TYPE")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
@@ -34,12 +34,7 @@ bitcode_aspect = aspect(
 
 def _link_native(ctx, cc_info):
     cc_toolchain = find_cpp_toolchain(ctx)
-    features = cc_common.configure_features(
-        ctx = ctx,
-        cc_toolchain = cc_toolchain,
-        requested_features = ctx.features,
-        unsupported_features = ctx.disabled_features + ["thin_lto"],
-    )
+    features = features_without_thin_lto(ctx, cc_toolchain)
     outputs = cc_common.link(
         actions = ctx.actions,
         feature_configuration = features,
@@ -59,12 +54,7 @@ def _toolchain_link_flags(ctx):
     in what ThinLTO changes. Our `-fuse-ld=` comes after them and wins.
     """
     cc_toolchain = find_cpp_toolchain(ctx)
-    features = cc_common.configure_features(
-        ctx = ctx,
-        cc_toolchain = cc_toolchain,
-        requested_features = ctx.features,
-        unsupported_features = ctx.disabled_features + ["thin_lto"],
-    )
+    features = features_without_thin_lto(ctx, cc_toolchain)
     variables = cc_common.create_link_variables(
         feature_configuration = features,
         cc_toolchain = cc_toolchain,

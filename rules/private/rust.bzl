@@ -10,7 +10,7 @@ ordinary links), its C++ deps, and the Rust runtime: std's rlibs and the allocat
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
-load(":features.bzl", "opt_level", "thin_lto_enabled")
+load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
 load(":providers.bzl", "BitcodeInfo", "RustCrateInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
@@ -105,12 +105,7 @@ def crate_cc_info(ctx, crate, cc_deps, alwayslink = False):
       CcInfo.
     """
     cc_toolchain = find_cpp_toolchain(ctx)
-    features = cc_common.configure_features(
-        ctx = ctx,
-        cc_toolchain = cc_toolchain,
-        requested_features = ctx.features,
-        unsupported_features = ctx.disabled_features + ["thin_lto"],
-    )
+    features = features_without_thin_lto(ctx, cc_toolchain)
     outputs = cc_common.create_compilation_outputs(
         objects = depset([crate.object]),
         pic_objects = depset([crate.object]),
@@ -183,7 +178,7 @@ def _rust_runtime_impl(ctx):
         bootstrap = True,
     )
     cc_toolchain = find_cpp_toolchain(ctx)
-    features = cc_common.configure_features(ctx = ctx, cc_toolchain = cc_toolchain, unsupported_features = ["thin_lto"])
+    features = features_without_thin_lto(ctx, cc_toolchain)
     std_libs = [
         cc_common.create_library_to_link(
             actions = ctx.actions,

@@ -24,7 +24,8 @@ Starlark cannot discover inputs, so every backend's inputs are fixed before the 
   all but its imports in `unused_inputs_list`, so only a change to a module it imports re-runs
   it. Backends run outside Bazel's sandbox (which would stage all N modules for each of N
   backends); the helper runs clang in a private directory holding only the module and its
-  imports. Fastest locally; a remote input root would hold all bitcode.
+  imports. Fastest at N=200; at N=1,000 its N^2 declared inputs make it slower than Bazel's
+  native thin_lto (BENCHMARKS.md). A remote input root would hold all bitcode.
 - `bundle`: the thin link hard-links (or copies) each module's imports into a per-module tree
   artifact, and each backend declares only that: exact inputs, for remote execution, where the
   CAS stores each blob once.""",

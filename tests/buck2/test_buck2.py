@@ -13,7 +13,6 @@ rules build it.
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from disasm import call_sites, functions, run  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-OBJDUMP = os.environ.get("THINLTO_OBJDUMP", "llvm-objdump-22")
 BUILDIFIER = ROOT / "third_party/offline/node/node_modules/.bin/buildifier"
 TARGET = "//examples/buck2:mixed"
 DISTRIBUTED = ("-c", "thinlto.mode=distributed")
@@ -135,47 +136,6 @@ def plain(project, tmp_path_factory):
 def distributed(project, plain):
     # After `plain`: both modes write the same target's outputs.
     return project.build(*DISTRIBUTED)
-
-
-def run(argv):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.returncode == 0, f"{argv} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout
-
-
-_COMMENT = re.compile(r"\s+# .*$")
-_HEX = re.compile(r"-?0x[0-9a-f]+|\b[0-9a-f]{4,}\b")
-
-
-def functions(binary):
-    """Function name -> its instructions, addresses blanked, padding dropped (as tests/e2e does)."""
-    out = run([OBJDUMP, "-d", "--no-show-raw-insn", "--no-leading-addr", str(binary)])
-    bodies, name, body = {}, None, []
-    for line in out.splitlines():
-        m = re.match(r"^[0-9a-f]* ?<(.+)>:$", line.strip())
-        if m:
-            if name is not None:
-                bodies.setdefault(name, []).append(body)
-            name, body = m.group(1), []
-            continue
-        line = line.strip()
-        if name is None or not line or line.startswith("Disassembly of section"):
-            continue
-        insn = _HEX.sub("#", _COMMENT.sub("", line))
-        if not insn.startswith(("int3", "nop")):
-            body.append(insn)
-    if name is not None:
-        bodies.setdefault(name, []).append(body)
-    return {n: [i for b in sorted(bs) for i in b + ["--"]][:-1] for n, bs in bodies.items()}
-
-
-def call_sites(fns, callee):
-    """Functions that still call (or tail-call) `callee`."""
-
-    def calls(body):
-        return [i for i in body if i.startswith(("call", "addr32", "jmp")) and "<" in i and "+#>" not in i]
-
-    return sorted(f for f, body in fns.items() if any(callee in c for c in calls(body)))
 
 
 def test_runs_with_the_prelude_link(plain):

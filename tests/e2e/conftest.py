@@ -7,14 +7,16 @@ plan and manifest, and Bazel's execution log.
 
 import json
 import os
-import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from disasm import call_sites, functions, run  # noqa: E402,F401  (re-exported for the tests)
+
 ROOT = Path(__file__).resolve().parents[2]
-OBJDUMP = os.environ.get("THINLTO_OBJDUMP", "llvm-objdump-22")
 CLANG = os.environ.get("THINLTO_CLANG", "clang-22")
 
 
@@ -37,13 +39,6 @@ def bazel_info(key, *flags):
     return bazel("info", *flags, key).stdout.strip().splitlines()[-1]
 
 
-def run(argv, **kwargs):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-    if proc.returncode != 0:
-        raise AssertionError(f"{argv} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
-
-
 def execution_log(path):
     """The spawns Bazel executed (or took from a cache), from --execution_log_json_file."""
     text = Path(path).read_text()
@@ -56,46 +51,6 @@ def execution_log(path):
             return spawns
         obj, i = decoder.raw_decode(text, i)
         spawns.append(obj)
-
-
-_COMMENT = re.compile(r"\s+# .*$")
-_HEX = re.compile(r"-?0x[0-9a-f]+|\b[0-9a-f]{4,}\b")
-
-
-def functions(binary):
-    """Every function of a binary: name -> its disassembly with layout-dependent parts removed.
-
-    Local symbols can share a name (a Rust generic instantiated both in a crate and in
-    libstd), so a name maps to the sorted list of its bodies, joined; link order decides
-    which comes first in the binary, not the code.
-
-    Addresses, RIP-relative offsets and objdump's nearest-symbol comments depend on where
-    things landed, not on the code, so they are blanked; padding (int3, nop) is dropped.
-    """
-    out = run([OBJDUMP, "-d", "--no-show-raw-insn", "--no-leading-addr", str(binary)])
-    bodies, name, body = {}, None, []
-    for line in out.splitlines():
-        m = re.match(r"^[0-9a-f]* ?<(.+)>:$", line.strip())
-        if m:
-            if name is not None:
-                bodies.setdefault(name, []).append(body)
-            name, body = m.group(1), []
-            continue
-        line = line.strip()
-        if name is None or not line or line.startswith("Disassembly of section"):
-            continue
-        insn = _HEX.sub("#", _COMMENT.sub("", line))
-        if insn.startswith(("int3", "nop")):
-            continue
-        body.append(insn)
-    if name is not None:
-        bodies.setdefault(name, []).append(body)
-    return {n: [i for b in sorted(bs) for i in b + ["--"]][:-1] for n, bs in bodies.items()}
-
-
-def calls(body):
-    """Calls and tail calls to other functions (branches inside a function, `<f+#>`, are not)."""
-    return [i for i in body if (i.startswith(("call", "addr32", "jmp"))) and "<" in i and "+#>" not in i]
 
 
 def bin_dir(*flags):

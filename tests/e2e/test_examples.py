@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import THINLTO, bazel, bin_dir, calls, functions, run
+from conftest import THINLTO, bazel, bin_dir, call_sites, functions, run
 
 EXPECTED = {
     "mixed": [
@@ -36,11 +36,6 @@ def test_runs_with_thinlto(thinlto, name):
     assert run([str(thinlto[name])]).splitlines() == EXPECTED[name]
     lto = thinlto[name].parent / f"{name}.lto"
     assert (lto / "plan.json").is_file(), f"{name} was not linked through the thin link"
-
-
-def call_sites(fns, callee):
-    """Functions of the binary that still call `callee` (mangled names contain it too)."""
-    return sorted(f for f, body in fns.items() if any(callee in c for c in calls(body)))
 
 
 def test_rust_inlined_into_cpp_and_cpp_into_rust(thinlto, plain):

@@ -8,6 +8,8 @@
 
 use crate::manifest::{Input, Manifest, Member};
 use crate::plan::Plan;
+use crate::{atomic, command};
+use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 
 pub const START_LIB: &str = "-Wl,--start-lib";
@@ -81,6 +83,25 @@ pub fn final_link_args(manifest: &Manifest, plan: &Plan) -> Vec<String> {
     }
     args.extend(manifest.linker.post_flags.iter().cloned());
     args
+}
+
+/// Runs the final link into a temporary file next to the output, then moves it into place.
+pub fn link(m: &Manifest, exec_root: &std::path::Path, params: &std::path::Path) -> Result<()> {
+    let out_disk = m.output.under(exec_root);
+    let tmp = m.output.with_suffix(".thinlto-tmp");
+    let out_dir = m.output.parent().under(exec_root);
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create directory '{}'", out_dir.display()))?;
+    let argv = vec![m.linker.driver.clone(), format!("@{}", params.display()), "-o".to_string(), tmp.to_string()];
+    let result = command::run(&argv, Some(exec_root), "final link").and_then(|ran| {
+        eprint!("{}", ran.stderr);
+        let meta = std::fs::metadata(tmp.under(exec_root)).context("final link wrote no output")?;
+        anyhow::ensure!(meta.len() > 0, "final link wrote an empty '{}'", m.output);
+        atomic::rename(&tmp.under(exec_root), &out_disk)
+    });
+    if result.is_err() {
+        std::fs::remove_file(tmp.under(exec_root)).ok();
+    }
+    result
 }
 
 #[cfg(test)]

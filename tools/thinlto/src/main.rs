@@ -3,7 +3,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use thinlto::cli::{Cli, Command};
 use thinlto::execpath::{ExecDir, ExecPath};
-use thinlto::{atomic, backend, command, explain, extract, final_link, linelist, manifest, paramfile, plan, thin_link};
+use thinlto::{atomic, backend, explain, extract, final_link, linelist, manifest, paramfile, plan, thin_link};
 
 fn main() -> ExitCode {
     let args = match expand_param_files(std::env::args().collect()) {
@@ -109,7 +109,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Link { manifest, root, params } => {
             let m = manifest::Manifest::read(&manifest)?;
-            link(&m, &root.exec_root, &params)?;
+            final_link::link(&m, &root.exec_root, &params)?;
         }
         Command::Extract { root, archive, out_dir, fragment, owner, whole } => {
             let archive = exec_path(&archive, "archive")?;
@@ -130,23 +130,4 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Runs the final link into a temporary file next to the output, then moves it into place.
-fn link(m: &manifest::Manifest, exec_root: &std::path::Path, params: &std::path::Path) -> Result<()> {
-    let out_disk = m.output.under(exec_root);
-    let tmp = m.output.with_suffix(".thinlto-tmp");
-    let out_dir = m.output.parent().under(exec_root);
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create directory '{}'", out_dir.display()))?;
-    let argv = vec![m.linker.driver.clone(), format!("@{}", params.display()), "-o".to_string(), tmp.to_string()];
-    let result = command::run(&argv, Some(exec_root), "final link").and_then(|ran| {
-        eprint!("{}", ran.stderr);
-        let meta = std::fs::metadata(tmp.under(exec_root)).context("final link wrote no output")?;
-        anyhow::ensure!(meta.len() > 0, "final link wrote an empty '{}'", m.output);
-        atomic::rename(&tmp.under(exec_root), &out_disk)
-    });
-    if result.is_err() {
-        std::fs::remove_file(tmp.under(exec_root)).ok();
-    }
-    result
 }

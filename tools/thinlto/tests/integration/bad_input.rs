@@ -46,6 +46,11 @@ fn write_manifest(root: &Path, inputs: serde_json::Value) {
 }
 
 fn backend(root: &Path) -> Command {
+    backend_with(root, &[&clang(), "-O2"])
+}
+
+/// The backend of main.o with `compiler` (a compiler and its flags).
+fn backend_with(root: &Path, compiler: &[&str]) -> Command {
     let mut c = thinlto(root);
     c.args([
         "backend",
@@ -54,9 +59,8 @@ fn backend(root: &Path) -> Command {
         "--imports=lto/main.o.imports",
         "--out=lto/main.o",
         "--",
-        &clang(),
-        "-O2",
     ]);
+    c.args(compiler);
     c
 }
 
@@ -150,17 +154,7 @@ fn missing_index() {
 #[test]
 fn backend_without_optimisation_level() {
     let dir = indexed();
-    let mut c = thinlto(dir.path());
-    c.args([
-        "backend",
-        "--module=obj/main.o",
-        "--index=lto/main.o.thinlto.bc",
-        "--imports=lto/main.o.imports",
-        "--out=lto/main.o",
-        "--",
-        &clang(),
-    ]);
-    let stderr = thinlto_fails(&mut c);
+    let stderr = thinlto_fails(&mut backend_with(dir.path(), &[&clang()]));
     assert!(stderr.contains("no -O level"), "{stderr}");
 }
 
@@ -291,18 +285,7 @@ fn fake_compiler_writing_empty_object(root: &Path) -> String {
 fn empty_object_with_clean_stderr_from_fake_compiler() {
     let dir = indexed();
     let fake = fake_compiler_writing_empty_object(dir.path());
-    let mut c = thinlto(dir.path());
-    c.args([
-        "backend",
-        "--module=obj/main.o",
-        "--index=lto/main.o.thinlto.bc",
-        "--imports=lto/main.o.imports",
-        "--out=lto/main.o",
-        "--",
-        &fake,
-        "-O2",
-    ]);
-    let stderr = thinlto_fails(&mut c);
+    let stderr = thinlto_fails(&mut backend_with(dir.path(), &[&fake, "-O2"]));
     assert!(stderr.contains("exited 0 but wrote an empty object (llvm#75441"), "{stderr}");
     assert!(!dir.path().join("lto/main.o").exists());
 }

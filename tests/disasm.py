@@ -1,0 +1,63 @@
+"""Running programs and reading their disassembly: which functions a binary has, whom they call.
+
+Shared by tests/e2e (Bazel) and tests/buck2 (Buck2).
+"""
+
+import os
+import re
+import subprocess
+
+OBJDUMP = os.environ.get("THINLTO_OBJDUMP", "llvm-objdump-22")
+
+
+def run(argv, **kwargs):
+    """Runs a program; returns its stdout, or fails the test with what it printed."""
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    if proc.returncode != 0:
+        raise AssertionError(f"{argv} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+_COMMENT = re.compile(r"\s+# .*$")
+_HEX = re.compile(r"-?0x[0-9a-f]+|\b[0-9a-f]{4,}\b")
+
+
+def functions(binary):
+    """Every function of a binary: name -> its disassembly with layout-dependent parts removed.
+
+    Local symbols can share a name (a Rust generic instantiated both in a crate and in
+    libstd), so a name maps to the sorted list of its bodies, joined; link order decides
+    which comes first in the binary, not the code.
+
+    Addresses, RIP-relative offsets and objdump's nearest-symbol comments depend on where
+    things landed, not on the code, so they are blanked; padding (int3, nop) is dropped.
+    """
+    out = run([OBJDUMP, "-d", "--no-show-raw-insn", "--no-leading-addr", str(binary)])
+    bodies, name, body = {}, None, []
+    for line in out.splitlines():
+        m = re.match(r"^[0-9a-f]* ?<(.+)>:$", line.strip())
+        if m:
+            if name is not None:
+                bodies.setdefault(name, []).append(body)
+            name, body = m.group(1), []
+            continue
+        line = line.strip()
+        if name is None or not line or line.startswith("Disassembly of section"):
+            continue
+        insn = _HEX.sub("#", _COMMENT.sub("", line))
+        if insn.startswith(("int3", "nop")):
+            continue
+        body.append(insn)
+    if name is not None:
+        bodies.setdefault(name, []).append(body)
+    return {n: [i for b in sorted(bs) for i in b + ["--"]][:-1] for n, bs in bodies.items()}
+
+
+def calls(body):
+    """Calls and tail calls to other functions (branches inside a function, `<f+#>`, are not)."""
+    return [i for i in body if (i.startswith(("call", "addr32", "jmp"))) and "<" in i and "+#>" not in i]
+
+
+def call_sites(fns, callee):
+    """Functions of the binary that still call (or tail-call) `callee`; mangled names contain it too."""
+    return sorted(f for f, body in fns.items() if any(callee in c for c in calls(body)))

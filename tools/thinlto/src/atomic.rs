@@ -14,8 +14,9 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(".thinlto-tmp")
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
+    // No fsync: atomicity is against failed runs, not power loss, and a build
+    // system re-runs an action whose outputs it did not record.
     tmp.write_all(bytes).with_context(|| format!("cannot write '{}'", path.display()))?;
-    tmp.as_file().sync_data().ok();
     tmp.persist(path).with_context(|| format!("cannot rename into '{}'", path.display()))?;
     Ok(())
 }

@@ -1,12 +1,15 @@
 //! One ThinLTO backend: a module, its index and its imports in, one native
 //! object out.
 //!
-//! clang runs in a private directory that holds only those files, laid out
-//! as in the exec root, so a backend can never read an import its plan did
-//! not name, whatever the surrounding sandbox allows. Its result is checked:
-//! clang exits 0 when an import is missing, prints the error and writes an
-//! empty object (llvm#75441); that, and any other empty or non-ELF output,
-//! is a failure here.
+//! By default clang runs in a private directory that holds only those files,
+//! laid out as in the exec root, so a backend can never read an import its
+//! plan did not name, whatever the surrounding sandbox allows. With
+//! `in_exec_root` it runs in the exec root itself: that costs no file system
+//! entry per import (`main` may import every module of the program), for
+//! actions that declare every module anyway. Either way every import must
+//! exist before clang starts, and the result is checked: clang exits 0 when
+//! an import is missing, prints the error and writes an empty object
+//! (llvm#75441); that, and any other empty or non-ELF output, is a failure.
 
 use crate::execpath::ExecPath;
 use crate::magic::{self, Kind};
@@ -28,6 +31,8 @@ pub struct BackendRequest<'a> {
     /// directory holding them at their exec-root paths.
     pub import_root: Option<&'a ExecPath>,
     pub output: &'a ExecPath,
+    /// Run clang in the exec root rather than in a private directory.
+    pub in_exec_root: bool,
     /// The compiler and its flags (target, optimisation level, ...).
     pub compiler: &'a [String],
     /// Bazel's `unused_inputs_list`: every path of `bitcode_list` that this
@@ -53,7 +58,8 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         Err(e) => bail!("cannot read index '{}' of module '{}': {e}", req.index, req.module),
     }
 
-    // Stage exactly the declared files in a private directory next to the output.
+    // The work directory sits next to the output (same file system, so the
+    // object is renamed into place) and is removed whatever happens.
     let out_disk = req.output.under(root);
     let out_dir = out_disk.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create directory '{}'", out_dir.display()))?;
@@ -63,15 +69,28 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         .with_context(|| format!("cannot create a work directory in '{}'", out_dir.display()))?;
     let abs_root =
         std::fs::canonicalize(root).with_context(|| format!("cannot resolve exec root '{}'", root.display()))?;
-    stage(&abs_root.join(req.module.as_str()), work.path(), req.module, req.module, None)?;
-    stage(&abs_root.join(req.index.as_str()), work.path(), req.index, req.index, None)?;
     let import_root = req.import_root.map(|d| abs_root.join(d.as_str())).unwrap_or_else(|| abs_root.clone());
+    let stage_in = (!req.in_exec_root).then(|| work.path());
+    stage(&abs_root.join(req.module.as_str()), stage_in, req.module, req.module, None)?;
+    stage(&abs_root.join(req.index.as_str()), stage_in, req.index, req.index, None)?;
     for (line, imp) in imports.iter().enumerate() {
         if imp == req.module {
             continue;
         }
-        stage(&import_root.join(imp.as_str()), work.path(), imp, req.imports, Some(line + 1))?;
+        stage(&import_root.join(imp.as_str()), stage_in, imp, req.imports, Some(line + 1))?;
     }
+    // clang finds each module by the exact relative path the thin link saw,
+    // so it runs where those paths resolve: the private directory or the exec root.
+    // The -o path is relative too: nothing absolute reaches the command line.
+    let (cwd, out_arg) = match stage_in {
+        Some(dir) => (dir.to_path_buf(), PathBuf::from("backend.o")),
+        None => {
+            let work_name = work.path().file_name().expect("a temporary directory has a name");
+            let rel_dir = Path::new(req.output.as_str()).parent().unwrap_or(Path::new(""));
+            (abs_root.clone(), rel_dir.join(work_name).join("backend.o"))
+        }
+    };
+    let produced = work.path().join("backend.o");
 
     let mut argv: Vec<String> = req.compiler.to_vec();
     argv.extend(SECTION_FLAGS.iter().map(|s| s.to_string()));
@@ -82,9 +101,9 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         req.module.to_string(),
         format!("-fthinlto-index={}", req.index),
         "-o".to_string(),
-        "backend.o".to_string(),
+        out_arg.to_string_lossy().into_owned(),
     ]);
-    let ran = command::run(&argv, Some(work.path()), &format!("backend for '{}'", req.module))?;
+    let ran = command::run(&argv, Some(&cwd), &format!("backend for '{}'", req.module))?;
     if ran.stderr.contains(SILENT_FAILURE) || ran.stderr.contains("error:") {
         bail!(
             "backend for '{}' printed an error but exited 0 (llvm#75441):\n  {}\n{}",
@@ -93,7 +112,6 @@ pub fn run(req: &BackendRequest) -> Result<()> {
             ran.stderr.trim_end()
         );
     }
-    let produced = work.path().join("backend.o");
     check_object(&produced, req.module)?;
     if !ran.stderr.is_empty() {
         eprint!("{}", ran.stderr);
@@ -108,9 +126,10 @@ pub fn run(req: &BackendRequest) -> Result<()> {
     atomic::rename(&produced, &out_disk)
 }
 
-/// Links `source` into `work` at `rel`. `listed_in`/`line` name where the
-/// path came from, for the error when the file is missing.
-fn stage(source: &Path, work: &Path, rel: &ExecPath, listed_in: &ExecPath, line: Option<usize>) -> Result<()> {
+/// Checks that `source` exists and, given a private directory `work`, links
+/// it there at `rel`. `listed_in`/`line` name where the path came from, for
+/// the error when the file is missing.
+fn stage(source: &Path, work: Option<&Path>, rel: &ExecPath, listed_in: &ExecPath, line: Option<usize>) -> Result<()> {
     if !source.is_file() {
         match line {
             Some(n) => bail!(
@@ -120,6 +139,7 @@ fn stage(source: &Path, work: &Path, rel: &ExecPath, listed_in: &ExecPath, line:
             None => bail!("backend input '{rel}' is missing"),
         }
     }
+    let Some(work) = work else { return Ok(()) };
     let dest = rel.under(work);
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;

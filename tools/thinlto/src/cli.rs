@@ -87,6 +87,13 @@ pub enum Command {
         /// The object to write.
         #[arg(long)]
         out: String,
+        /// Run clang in the exec root instead of a private directory holding
+        /// only the module, its index and its imports: no file system entry
+        /// per import (a module importing 1,000 others saves ~0.5 s), but
+        /// nothing stops clang from reading a file the imports list does not
+        /// name. For actions that declare every module anyway.
+        #[arg(long, conflicts_with = "import_root")]
+        in_exec_root: bool,
         /// Write Bazel's unused_inputs_list here (needs --bitcode-list).
         #[arg(long, requires = "bitcode_list")]
         unused_inputs_list: Option<String>,
@@ -130,6 +137,20 @@ pub enum Command {
         #[arg(long)]
         plan: PathBuf,
     },
+}
+
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Index { .. } => "index",
+            Command::Plan { .. } => "plan",
+            Command::Backend { .. } => "backend",
+            Command::Link { .. } => "link",
+            Command::Extract { .. } => "extract",
+            Command::Explain { .. } => "explain",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ pub fn run(argv: &[String], cwd: Option<&Path>, what: &str) -> Result<Ran> {
     if let Some(dir) = cwd {
         cmd.current_dir(dir);
     }
+    let started = std::time::Instant::now();
     let output = cmd.output().with_context(|| format!("{what}: cannot run '{prog}'"))?;
+    crate::timings::add_tool_time(started.elapsed());
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
         bail!(

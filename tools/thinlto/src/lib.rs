@@ -24,3 +24,4 @@ pub mod pathindex;
 pub mod plan;
 pub mod rust_std;
 pub mod thin_link;
+pub mod timings;

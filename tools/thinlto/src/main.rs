@@ -3,7 +3,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use thinlto::cli::{Cli, Command};
 use thinlto::execpath::{ExecDir, ExecPath};
-use thinlto::{atomic, backend, explain, extract, final_link, linelist, manifest, paramfile, plan, thin_link};
+use thinlto::{atomic, backend, explain, extract, final_link, linelist, manifest, paramfile, plan, thin_link, timings};
 
 fn main() -> ExitCode {
     let args = match expand_param_files(std::env::args().collect()) {
@@ -13,8 +13,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let started = std::time::Instant::now();
     let cli = Cli::parse_from(args);
-    match run(cli) {
+    let name = cli.command.name();
+    let result = run(cli);
+    timings::record(name, started);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("thinlto: error: {e:#}");
@@ -84,6 +88,7 @@ fn run(cli: Cli) -> Result<()> {
             imports,
             import_root,
             out,
+            in_exec_root,
             unused_inputs_list,
             bitcode_list,
             compiler,
@@ -102,6 +107,7 @@ fn run(cli: Cli) -> Result<()> {
                 imports: &imports,
                 import_root: import_root.as_ref(),
                 output: &out,
+                in_exec_root,
                 compiler: &compiler,
                 unused_inputs_list: unused.as_ref(),
                 bitcode_list: list.as_ref(),

@@ -83,6 +83,79 @@ fn backend_succeeds_on_good_input() {
     assert!(std::fs::metadata(dir.path().join("lto/main.o")).unwrap().len() > 0);
 }
 
+/// The same backend run in the exec root (`--in-exec-root`), as Bazel's all_bitcode mode does.
+fn backend_in_exec_root(root: &Path, compiler: &[&str]) -> Command {
+    let mut c = thinlto(root);
+    c.args([
+        "backend",
+        "--in-exec-root",
+        "--module=obj/main.o",
+        "--index=lto/main.o.thinlto.bc",
+        "--imports=lto/main.o.imports",
+        "--out=lto/main.o",
+        "--",
+    ]);
+    c.args(compiler);
+    c
+}
+
+#[test]
+fn backend_in_exec_root_writes_the_same_object() {
+    let dir = indexed();
+    run(&mut backend(dir.path()));
+    let staged = std::fs::read(dir.path().join("lto/main.o")).unwrap();
+    std::fs::remove_file(dir.path().join("lto/main.o")).unwrap();
+    run(&mut backend_in_exec_root(dir.path(), &[&clang(), "-O2"]));
+    assert!(staged == std::fs::read(dir.path().join("lto/main.o")).unwrap(), "objects differ");
+    let left: Vec<String> =
+        files_below(&dir.path().join("lto")).into_iter().filter(|f| f.contains(".thinlto-")).collect();
+    assert!(left.is_empty(), "work files left behind: {left:?}");
+}
+
+#[test]
+fn backend_in_exec_root_still_checks_imports_and_output() {
+    let dir = indexed();
+    let fake = fake_compiler_writing_empty_object(dir.path());
+    let stderr = thinlto_fails(&mut backend_in_exec_root(dir.path(), &[&fake, "-O2"]));
+    assert!(stderr.contains("exited 0 but wrote an empty object (llvm#75441"), "{stderr}");
+    assert!(!dir.path().join("lto/main.o").exists());
+
+    write(&dir.path().join("obj/helper.o"), b"BC\xC0\xDEgarbage that is not a module");
+    let stderr = thinlto_fails(&mut backend_in_exec_root(dir.path(), &[&clang(), "-O2"]));
+    assert!(stderr.contains("printed an error but exited 0 (llvm#75441)"), "{stderr}");
+
+    std::fs::remove_file(dir.path().join("obj/helper.o")).unwrap();
+    let stderr = thinlto_fails(&mut backend_in_exec_root(dir.path(), &[&clang(), "-O2"]));
+    assert!(
+        stderr.contains("imported file 'obj/helper.o' (listed in 'lto/main.o.imports' line 1) is missing"),
+        "{stderr}"
+    );
+    let left: Vec<String> = files_below(&dir.path().join("lto"))
+        .into_iter()
+        .filter(|f| f.starts_with("main.o") || f.contains(".thinlto-"))
+        .collect();
+    assert_eq!(left, ["main.o.imports", "main.o.thinlto.bc"], "outputs left behind");
+}
+
+#[test]
+fn timings_are_appended_only_when_asked() {
+    let dir = indexed();
+    run(&mut backend(dir.path()));
+    let timings = dir.path().join("timings.jsonl");
+    assert!(!timings.exists());
+    std::fs::remove_file(dir.path().join("lto/main.o")).unwrap();
+    run(backend(dir.path()).env("THINLTO_TIMINGS", &timings));
+    run(backend(dir.path()).env("THINLTO_TIMINGS", &timings));
+    let text = std::fs::read_to_string(&timings).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for l in lines {
+        assert_eq!(l["command"], "backend");
+        let (total, tools) = (l["total_s"].as_f64().unwrap(), l["tools_s"].as_f64().unwrap());
+        assert!(tools > 0.0 && tools <= total, "{l}");
+    }
+}
+
 #[test]
 fn imports_with_absolute_path() {
     let dir = indexed();

@@ -132,12 +132,18 @@ fn cpp_stmts(n: &Names, stmts: &[Stmt], indent: usize, out: &mut String) {
 }
 
 fn cpp_body_fn(n: &Names, name: &str, stmts: &[Stmt], out: &mut String) {
+    cpp_body_fn_returning(n, name, stmts, "a", out);
+}
+
+/// A body that returns `ret`, an expression of `a`.
+fn cpp_body_fn_returning(n: &Names, name: &str, stmts: &[Stmt], ret: &str, out: &mut String) {
     writeln!(out, "uint32_t {name}(uint32_t x) {{\n  uint32_t a = x;").unwrap();
     cpp_stmts(n, stmts, 1, out);
-    out.push_str("  return a;\n}\n\n");
+    writeln!(out, "  return {ret};\n}}\n").unwrap();
 }
 
 /// The definitions of a unit's functions, in an order needing no forward declarations.
+/// A module's `_run` returns through the shared inline `TUNE_FN` (an identity as generated).
 fn cpp_unit(n: &Names, owner: Owner, unit: &Unit, out: &mut String) {
     let name = n.owner(owner);
     for (k, e) in unit.hot.iter().enumerate() {
@@ -145,8 +151,36 @@ fn cpp_unit(n: &Names, owner: Owner, unit: &Unit, out: &mut String) {
     }
     cpp_body_fn(n, &format!("{name}_cold1"), &unit.cold[1], out);
     cpp_body_fn(n, &format!("{name}_cold0"), &unit.cold[0], out);
-    cpp_body_fn(n, &format!("{name}_run"), &unit.run, out);
+    let ret = match owner {
+        Owner::Module(_) => format!("{TUNE_FN}(a)"),
+        Owner::Crate(_) => "a".to_string(),
+    };
+    cpp_body_fn_returning(n, &format!("{name}_run"), &unit.run, &ret, out);
 }
+
+/// The inline function of `common/tune.h` that every module's `_run` returns through: one
+/// header function used everywhere, for benchmarks of an edit that touches every module.
+pub const TUNE_FN: &str = "gen_tune";
+/// Its body as generated; benchmarks change the constant (`^ 0u` is an identity, so the
+/// checksum the generator computes holds).
+pub const TUNE_BODY: &str = "return a ^ 0u;";
+
+fn tune_header(n: &Names) -> String {
+    let path = n.path(COMMON, "tune.h");
+    let g = guard(&path);
+    format!(
+        "// {HEADER}\n// One inline function every module uses (benchmarks edit its constant).\n#ifndef {g}\n#define {g}\n\n#include <cstdint>\n\ninline uint32_t {TUNE_FN}(uint32_t a) {{ {TUNE_BODY} }}\n\n#endif  // {g}\n"
+    )
+}
+
+fn common_build() -> String {
+    format!(
+        "# {HEADER}\n# The header every module includes.\n\ncc_library(\n    name = \"{COMMON}\",\n    hdrs = [\"tune.h\"],\n    tags = [\"manual\"],\n    visibility = [\"//visibility:public\"],\n)\n"
+    )
+}
+
+/// The package of `tune.h`.
+const COMMON: &str = "common";
 
 /// Functions called in `e`, in order.
 fn expr_calls(e: &Expr, out: &mut Vec<Callee>) {
@@ -247,7 +281,8 @@ fn lib_header(n: &Names, p: &Program, j: usize) -> String {
 fn module_cc(n: &Names, p: &Program, g: usize) -> String {
     let module = &p.modules[g];
     let mut out = format!("// {HEADER}\n// Module {} of library {}.\n", n.module(g), n.lib(module.lib));
-    writeln!(out, "#include \"{}\"\n", n.header(module.lib)).unwrap();
+    writeln!(out, "#include \"{}\"", n.header(module.lib)).unwrap();
+    writeln!(out, "#include \"{}\"\n", n.path(COMMON, "tune.h")).unwrap();
     let libs = called_libs(p, &module.unit, Some(module.lib));
     for &l in &libs {
         writeln!(out, "#include \"{}\"", n.header(l)).unwrap();
@@ -432,7 +467,8 @@ fn lib_build(n: &Names, p: &Program, j: usize) -> String {
     let lib = &p.libs[j];
     let name = n.lib(j);
     let srcs: Vec<String> = lib.modules.clone().map(|g| format!("{}.cc", n.module(g))).collect();
-    let mut deps: Vec<String> = lib.deps.iter().map(|&d| n.label(&n.lib(d))).collect();
+    let mut deps: Vec<String> = vec![n.label(COMMON)];
+    deps.extend(lib.deps.iter().map(|&d| n.label(&n.lib(d))));
     deps.extend(lib.crate_deps.iter().map(|&c| n.label(&n.krate(c))));
     let what = if lib.used { "" } else { " Nothing references it: the linker never loads its modules." };
     format!(
@@ -582,6 +618,8 @@ pub fn files(p: &Program) -> BTreeMap<String, String> {
     );
     files.insert("BUILD.bazel".to_string(), root_build(&n, p));
     files.insert("main.cc".to_string(), main_cc(&n, p));
+    files.insert(format!("{COMMON}/BUILD.bazel"), common_build());
+    files.insert(format!("{COMMON}/tune.h"), tune_header(&n));
     for j in 0..p.libs.len() {
         let lib = n.lib(j);
         files.insert(format!("{lib}/BUILD.bazel"), lib_build(&n, p, j));
@@ -626,8 +664,9 @@ mod tests {
     #[test]
     fn layout_and_labels() {
         let f = files(&program(200, 4, false));
-        // 200 modules, 20 libraries (BUILD, header), 4 crates (BUILD, lib.rs), root BUILD, main.cc, marker.
-        assert_eq!(f.len(), 200 + 20 * 2 + 4 * 2 + 3);
+        // 200 modules, 20 libraries (BUILD, header), 4 crates (BUILD, lib.rs), root BUILD, main.cc, marker,
+        // common (BUILD, tune.h).
+        assert_eq!(f.len(), 200 + 20 * 2 + 4 * 2 + 3 + 2);
         assert!(f.contains_key("lib019/m0199.cc") && f.contains_key("rs03/lib.rs"));
         let root = &f["BUILD.bazel"];
         assert!(root.contains("\"//bench/gen/t/lib007:lib007\""), "{root}");
@@ -644,6 +683,19 @@ mod tests {
         assert!(f.iter().any(|(p, t)| p.ends_with(".cc") && t.contains("uint32_t rs0")));
         assert!(f.iter().any(|(p, t)| p.ends_with("lib.rs") && t.contains("unsafe { m0")));
         assert!(f.iter().any(|(p, t)| p.ends_with("lib.rs") && t.contains("rs00::rs00_h")));
+    }
+
+    #[test]
+    fn every_module_returns_through_the_shared_inline_function() {
+        let f = files(&program(200, 4, false));
+        assert!(f["common/tune.h"].contains(&format!("inline uint32_t {TUNE_FN}(uint32_t a) {{ {TUNE_BODY} }}")));
+        assert!(f["lib000/BUILD.bazel"].contains("\"//bench/gen/t/common:common\""));
+        let modules: Vec<_> = f.iter().filter(|(p, _)| p.starts_with("lib") && p.ends_with(".cc")).collect();
+        assert_eq!(modules.len(), 200);
+        for (path, text) in modules {
+            assert!(text.contains("#include \"bench/gen/t/common/tune.h\""), "{path}");
+            assert!(text.contains(&format!("  return {TUNE_FN}(a);\n}}")), "{path}");
+        }
     }
 
     #[test]

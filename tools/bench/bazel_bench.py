@@ -1,17 +1,29 @@
 #!/usr/bin/env python3
-"""Side-by-side Bazel build benchmarks of distributed ThinLTO designs on generated programs.
+"""Side-by-side Bazel build benchmarks of distributed ThinLTO on generated programs.
 
     python3 tools/bench/bazel_bench.py --sizes 1000 --reps 3 [--variants a,b,...] [--markdown out.md]
 
-For each size N it generates (tools/gen, seed 1) a C++-only program with N modules under
-bench/gen/cN (rules_thinlto's `app` and Bazel's own `app_native`, same deps), then for each
-variant, interleaved round-robin so that machine noise spreads over all of them:
+For each size N it generates (tools/gen, seed 1) a C++-only program under bench/gen/cN
+(rules_thinlto's `app` and Bazel's own `app_native`, same libraries) and, for the `mixed`
+variant, a C++/Rust program under bench/gen/mN. Then, for each variant, interleaved round-robin
+so that machine noise spreads over all of them:
 
-  cold         `bazel clean` then `bazel build` (warm server; includes analysis)
-  incremental  one hot function body in a leaf module changes; rebuild; count backends re-run
-  runtime      the program's workload, median of 5 runs
-  inputs       declared bitcode bytes of all backends (from the plan), against every backend
-               declaring all bitcode
+  cold          `bazel clean`, then `bazel build` (warm server; analysis included), with
+                `--profile`: critical path, LTO phase, index action, backend actions, all
+                action time are read from it (no execution log: it would digest every input)
+  leaf edit     one hot function body in a leaf module changes; rebuild; backends re-run
+                (from the execution log of that build)
+  header edit   the inline function of common/tune.h, which every module uses, changes;
+                rebuild; backends re-run. Both edits are undone afterwards.
+  runtime       the program's workload, median of 5 runs (first round only)
+  inputs        declared bitcode bytes per backend (from the plan) against every backend
+                declaring all bitcode (first round only)
+  index         rules_thinlto's index action re-run outside Bazel under /usr/bin/time: wall
+                time and peak memory, lld included (first round only)
+  helper share  one more cold build (not timed) with THINLTO_TIMINGS set: the helper's own
+                time (its runs minus the clang/lld they wait for) over all action time
+  in-process    for `mixed`: the same bitcode linked by lld's in-process ThinLTO from the
+                manifest (median of 3), its runtime, and functions that differ from ours
 
 Everything runs in its own Bazel output base (default under /tmp), so it disturbs no other build.
 """
@@ -26,19 +38,36 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from disasm import functions  # noqa: E402  (shared with the e2e tests)
 
-# name -> (target suffix, extra bazel flags). `app` is rules_thinlto's cc_binary, `app_native` Bazel's.
+
+@dataclass
+class Variant:
+    program: str  # "c": C++-only, "m": mixed C++/Rust
+    target: str  # `app` is rules_thinlto's cc_binary, `app_native` Bazel's
+    flags: list
+    ours: bool = field(default=False)
+
+
 VARIANTS = {
-    "nolto": ("app_native", ["-c", "opt"]),
-    "inprocess": ("app_native", ["-c", "opt", "--copt=-flto=thin", "--linkopt=-flto=thin", "--linkopt=-fuse-ld=lld", "--linkopt=-Wl,--thinlto-jobs=2"]),
-    "native": ("app_native", ["--config=thinlto", "--linkopt=-fuse-ld=lld"]),
-    "all_bitcode": ("app", ["--config=thinlto"]),
-    "bundle": ("app", ["--config=thinlto", "--//rules/settings:backend_inputs=bundle"]),
+    "nolto": Variant("c", "app_native", ["-c", "opt"]),
+    "inprocess": Variant("c", "app_native", ["-c", "opt", "--copt=-flto=thin", "--linkopt=-flto=thin",
+                                             "--linkopt=-fuse-ld=lld", "--linkopt=-Wl,--thinlto-jobs=2"]),
+    "native": Variant("c", "app_native", ["--config=thinlto", "--linkopt=-fuse-ld=lld"]),
+    "all_bitcode": Variant("c", "app", ["--config=thinlto"], ours=True),
+    "bundle": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=bundle"], ours=True),
+    "mixed": Variant("m", "app", ["--config=thinlto"], ours=True),
 }
 BACKEND_MNEMONICS = ("ThinLtoBackend", "CcLtoBackendCompile")
+# Progress messages of the actions, as the profile names them.
+INDEX_ACTIONS = ("ThinLTO thin link", "LTO indexing")
+BACKEND_ACTIONS = ("ThinLTO backend", "LTO Backend Compile")
+LINK_ACTIONS = ("ThinLTO final link", "Linking")
 
 
 def build_helper(dest):
@@ -68,9 +97,9 @@ class Bazel:
             sys.exit(f"bazel {' '.join(args)} failed:\n{proc.stdout[-5000:]}")
         return proc.stdout
 
-    def timed_build(self, flags, target, log):
+    def timed_build(self, *args):
         start = time.monotonic()
-        self("build", *flags, f"--execution_log_json_file={log}", target)
+        self("build", *args)
         return time.monotonic() - start
 
 
@@ -85,37 +114,64 @@ def spawns(log):
         out.append(obj)
 
 
-def generate(n):
-    pkg = f"bench/gen/c{n}"
-    subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "thinlto-gen", "--", "--modules", str(n),
-                    "--rust-crates", str(max(2, n // 50)), "--seed", "1", "--cpp-only", "--out", pkg],
-                   cwd=ROOT, check=True)
+def profile_stats(path):
+    """Action times from a Bazel JSON trace profile (`--noslim_profile`)."""
+    data = json.loads(Path(path).read_text())
+    events = [e for e in (data["traceEvents"] if isinstance(data, dict) else data) if e.get("ph") == "X"]
+    actions = [e for e in events if e.get("cat") == "action processing"]
+
+    def of(prefixes):
+        return [e for e in actions if e["name"].startswith(prefixes)]
+
+    backends = sorted(e["dur"] / 1e6 for e in of(BACKEND_ACTIONS))
+    index = of(INDEX_ACTIONS)
+    link = of(LINK_ACTIONS)
+    lto_phase = None
+    if index and link:
+        lto_phase = (max(e["ts"] + e["dur"] for e in link) - min(e["ts"] for e in index)) / 1e6
+    return {
+        "critical_path": sum(e["dur"] for e in events if e.get("cat") == "critical path component") / 1e6,
+        "action_time": sum(e["dur"] for e in actions) / 1e6,
+        "index_action": sum(e["dur"] for e in index) / 1e6 if index else None,
+        "backend_count": len(backends),
+        "backend_sum": sum(backends),
+        "backend_median": statistics.median(backends) if backends else None,
+        "backend_max": backends[-1] if backends else None,
+        "lto_phase": lto_phase,
+    }
+
+
+def generate(n, cpp_only):
+    pkg = f"bench/gen/{'c' if cpp_only else 'm'}{n}"
+    cmd = ["cargo", "run", "--quiet", "--release", "-p", "thinlto-gen", "--", "--modules", str(n),
+           "--rust-crates", str(max(2, n // 50)), "--seed", "1", "--out", pkg]
+    subprocess.run(cmd + (["--cpp-only"] if cpp_only else []), cwd=ROOT, check=True)
     return pkg
 
 
-LEAF_EDIT = re.compile(r"(uint32_t m0000_h0\(uint32_t x\) \{ return [^0-9\n]*)(\d+)u")
-
-
-def edit_leaf(pkg, delta):
-    """Changes the constant in the first hot function of the first module of the lowest library."""
-    path = ROOT / pkg / "lib000" / "m0000.cc"
+def edit(path, pattern, delta):
+    """Adds `delta` to the one integer constant `pattern` (a regex with the constant as group 2) finds."""
     text = path.read_text()
-    new, count = LEAF_EDIT.subn(lambda m: f"{m.group(1)}{int(m.group(2)) + delta}u", text)
-    assert count == 1, f"no hot function to edit in {path}"
+    new, count = re.subn(pattern, lambda m: f"{m.group(1)}{int(m.group(2)) + delta}u", text)
+    assert count == 1, f"{pattern} matched {count} times in {path}"
     path.write_text(new)
+
+
+# The first hot function of the first module of the lowest library, and the shared inline function.
+LEAF = ("lib000/m0000.cc", r"(uint32_t m0000_h0\(uint32_t x\) \{ return [^0-9\n]*)(\d+)u")
+HEADER = ("common/tune.h", r"(\{ return a \^ )(\d+)u")
 
 
 def plan_bytes(bin_dir, pkg, execroot):
     plan = json.loads((bin_dir / pkg / "app.lto" / "plan.json").read_text())
     size = {m["module"]: (execroot / m["module"]).stat().st_size for m in plan["modules"]}
-    total = sum(size.values())
     per_backend = sorted(size[m["module"]] + sum(size[i] for i in m["imports"]) for m in plan["modules"])
     return {
         "backends": len(per_backend),
         "median_bytes": statistics.median(per_backend),
         "p99_bytes": per_backend[min(len(per_backend) - 1, int(0.99 * len(per_backend)))],
         "total_bytes": sum(per_backend),
-        "naive_bytes": total * len(per_backend),
+        "naive_bytes": sum(size.values()) * len(per_backend),
     }
 
 
@@ -128,55 +184,172 @@ def runtime(binary):
     return statistics.median(times)
 
 
+def index_rerun(helper, execroot, lto_dir, scratch):
+    """The index action again, outside Bazel: wall time and peak RSS (lld included).
+
+    It rewrites the per-module files in place with the same bytes, so it runs last in a round."""
+    rel = lto_dir.relative_to(execroot)
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(helper), "index", "--manifest", str(rel / "manifest.json"),
+                          "--plan", f"{scratch}/plan.json", "--final-link-params", f"{scratch}/final.params"],
+                         cwd=execroot, check=True, stderr=subprocess.PIPE, text=True).stderr
+    wall, rss_kb = out.strip().splitlines()[-1].split()
+    return {"wall": float(wall), "peak_mb": int(rss_kb) / 1024}
+
+
+def inprocess_link(execroot, lto_dir, out):
+    """lld's in-process ThinLTO over the inputs of the manifest (as tests/e2e/test_same_code.py)."""
+    manifest = json.loads((lto_dir / "manifest.json").read_text())
+    argv = [manifest["linker"]["driver"], *manifest["linker"]["flags"], "-flto=thin", "-O2",
+            f"-Wl,--thinlto-jobs={os.cpu_count()}"]
+    for i in manifest["inputs"]:
+        if i["kind"] == "start_lib":
+            argv += ["-Wl,--start-lib", *[m["path"] for m in i["members"]], "-Wl,--end-lib"]
+        elif i["kind"] == "library":
+            argv.append(i["flag"])
+        else:
+            argv.append(i["path"])
+    argv += manifest["linker"]["post_flags"] + ["-o", str(out)]
+    start = time.monotonic()
+    subprocess.run(argv, cwd=execroot, check=True)
+    return time.monotonic() - start
+
+
+def helper_share(bazel, flags, target, scratch):
+    """One more cold build with THINLTO_TIMINGS: the helper's own time over all action time."""
+    timings = Path(scratch) / "timings.jsonl"
+    bazel("clean")
+    bazel("build", *flags, f"--action_env=THINLTO_TIMINGS={timings}", "--spawn_strategy=local",
+          f"--profile={scratch}/share.json", "--noslim_profile", target)
+    lines = [json.loads(line) for line in timings.read_text().splitlines()]
+    own = sum(line["total_s"] - line["tools_s"] for line in lines)
+    return {"helper_runs": len(lines), "helper_own_s": own,
+            "share": own / profile_stats(f"{scratch}/share.json")["action_time"]}
+
+
+def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
+    target = f"//{pkg}:{variant.target}"
+    flags = variant.flags
+    bazel("clean")
+    r["cold"].append(bazel.timed_build(*flags, f"--profile={scratch}/cold.json", "--noslim_profile", target))
+    r["profile"].append(profile_stats(f"{scratch}/cold.json"))
+    bin_dir = Path(bazel("info", *flags, "bazel-bin").strip().splitlines()[-1])
+    execroot = Path(bazel("info", "execution_root").strip().splitlines()[-1])
+    if rep == 0:
+        r["runtime"] = runtime(bin_dir / pkg / variant.target)
+        if variant.ours:
+            r["inputs"] = plan_bytes(bin_dir, pkg, execroot)
+        if v == "mixed":
+            lto_dir = bin_dir / pkg / "app.lto"
+            ref = Path(scratch) / "app_inprocess"
+            r["inprocess_link"] = statistics.median(inprocess_link(execroot, lto_dir, ref) for _ in range(3))
+            r["inprocess_runtime"] = runtime(ref)
+            ours, theirs = functions(bin_dir / pkg / "app"), functions(ref)
+            r["functions"] = len(ours)
+            r["functions_differing"] = sum(1 for f in set(ours) | set(theirs) if ours.get(f) != theirs.get(f))
+
+    for name, (file, pattern) in {"leaf": LEAF, "header": HEADER}.items():
+        if name == "header" and not header_edit:
+            continue
+        path = ROOT / pkg / file
+        edit(path, pattern, +1)
+        try:
+            log = f"{scratch}/{name}.json"
+            r[name].append(bazel.timed_build(*flags, f"--execution_log_json_file={log}", target))
+        finally:
+            edit(path, pattern, -1)
+        r[f"{name}_backends"].append(sum(1 for s in spawns(log) if s["mnemonic"] in BACKEND_MNEMONICS))
+
+    if rep == 0 and variant.ours:
+        bazel("build", *flags, target)  # back to the unedited program
+        r["index"] = index_rerun(bazel.helper, execroot, bin_dir / pkg / "app.lto", scratch)
+        if share:
+            r["helper"] = helper_share(bazel, flags, target, scratch)
+    print(f"N={n} {v} round {rep + 1}: cold {r['cold'][-1]:.1f} s, leaf {r['leaf'][-1]:.1f} s "
+          f"({r['leaf_backends'][-1]} backends)"
+          + (f", header {r['header'][-1]:.1f} s ({r['header_backends'][-1]} backends)" if header_edit else ""),
+          file=sys.stderr, flush=True)
+
+
+def med(xs, fmt="{:.1f} s"):
+    xs = [x for x in xs if x is not None]
+    return fmt.format(statistics.median(xs)) if xs else "–"
+
+
+def markdown(results, reps):
+    out = [f"Medians of {reps} rounds. Wall times in seconds.", "",
+           "| N | variant | cold | critical path | LTO phase | leaf edit (backends) | header edit (backends) | runtime |",
+           "|---|---|---|---|---|---|---|---|"]
+    for (n, v), r in results.items():
+        p = r["profile"]
+        out.append(f"| {n:,} | {v} | {med(r['cold'])} | {med([x['critical_path'] for x in p])} | "
+                   f"{med([x['lto_phase'] for x in p])} | {med(r['leaf'])} ({med(r['leaf_backends'], '{:.0f}')}) | "
+                   f"{med(r['header'])} ({med(r['header_backends'], '{:.0f}')}) | {r['runtime']:.2f} s |")
+    out += ["", "| N | variant | index action | backends: count / sum / median / max | all action time | "
+                "index re-run: wall / peak RSS | helper's own time (share) |", "|---|---|---|---|---|---|---|"]
+    for (n, v), r in results.items():
+        p = r["profile"]
+        idx = r.get("index")
+        helper = r.get("helper")
+        out.append(
+            f"| {n:,} | {v} | {med([x['index_action'] for x in p])} | "
+            f"{med([x['backend_count'] for x in p], '{:.0f}')} / {med([x['backend_sum'] for x in p])} / "
+            f"{med([x['backend_median'] for x in p if x['backend_median'] is not None], '{:.3f} s')} / "
+            f"{med([x['backend_max'] for x in p if x['backend_max'] is not None])} | {med([x['action_time'] for x in p])} | "
+            + (f"{idx['wall']:.2f} s / {idx['peak_mb']:.0f} MB | " if idx else "– | ")
+            + (f"{helper['helper_own_s']:.1f} s ({100 * helper['share']:.2f}%) |" if helper else "– |"))
+    ours = [(k, r) for k, r in results.items() if "inputs" in r]
+    if ours:
+        out += ["", "| N | variant | backend bitcode bytes: median / p99 / total | naive (all bitcode each) | share |",
+                "|---|---|---|---|---|"]
+        for (n, v), r in ours:
+            i = r["inputs"]
+            out.append(f"| {n:,} | {v} | {i['median_bytes'] / 1e3:.1f} KB / {i['p99_bytes'] / 1e3:.1f} KB / "
+                       f"{i['total_bytes'] / 1e6:.1f} MB | {i['naive_bytes'] / 1e6:,.0f} MB | "
+                       f"{100 * i['total_bytes'] / i['naive_bytes']:.2f}% |")
+    mixed = [(k, r) for k, r in results.items() if "inprocess_link" in r]
+    if mixed:
+        out += ["", "| N | mixed C++/Rust: LTO phase (ours) | in-process link alone | runtime ours / in-process | "
+                    "functions differing |", "|---|---|---|---|---|"]
+        for (n, v), r in mixed:
+            out.append(f"| {n:,} | {med([x['lto_phase'] for x in r['profile']])} | {r['inprocess_link']:.1f} s | "
+                       f"{r['runtime']:.2f} / {r['inprocess_runtime']:.2f} s | "
+                       f"{r['functions_differing']} of {r['functions']} |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--no-header-edit", action="store_true", help="skip the inline-header edit (a near-full rebuild)")
+    ap.add_argument("--no-helper-share", action="store_true", help="skip the extra cold build that times the helper")
     ap.add_argument("--output-base", default=os.path.join(tempfile.gettempdir(), "thinlto-bench-output-base"))
     ap.add_argument("--json", default=None, help="write raw results here")
+    ap.add_argument("--markdown", default=None, help="write the tables here (they are printed too)")
     args = ap.parse_args()
     variants = args.variants.split(",")
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        sys.exit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
     workdir = tempfile.mkdtemp(prefix="thinlto-bench-")
     bazel = Bazel(args.output_base, build_helper(workdir))
     results = {}
     for n in [int(s) for s in args.sizes.split(",")]:
-        pkg = generate(n)
-        execroot = Path(bazel("info", "execution_root").strip().splitlines()[-1])
+        pkgs = {p: generate(n, cpp_only=(p == "c")) for p in sorted({VARIANTS[v].program for v in variants})}
         for v in variants:
-            results[(n, v)] = {"cold": [], "incremental": [], "backends_rerun": []}
+            results[(n, v)] = {k: [] for k in ("cold", "profile", "leaf", "leaf_backends", "header", "header_backends")}
         for rep in range(args.reps):
             for v in variants:
-                target_name, flags = VARIANTS[v]
-                target = f"//{pkg}:{target_name}"
-                r = results[(n, v)]
-                with tempfile.TemporaryDirectory() as tmp:
-                    bazel("clean")
-                    r["cold"].append(bazel.timed_build(flags, target, f"{tmp}/cold.json"))
-                    edit_leaf(pkg, +1)
-                    try:
-                        r["incremental"].append(bazel.timed_build(flags, target, f"{tmp}/inc.json"))
-                    finally:
-                        edit_leaf(pkg, -1)
-                    r["backends_rerun"].append(sum(1 for s in spawns(f"{tmp}/inc.json") if s["mnemonic"] in BACKEND_MNEMONICS))
-                    bazel("build", *flags, target)  # back to the unedited program
-                    bin_dir = Path(bazel("info", *flags, "bazel-bin").strip().splitlines()[-1])
-                    if rep == 0:
-                        r["runtime"] = runtime(bin_dir / pkg / target_name)
-                        if target_name == "app":
-                            r["inputs"] = plan_bytes(bin_dir, pkg, execroot)
-                print(f"N={n} {v} rep {rep}: cold {r['cold'][-1]:.1f} s, incremental {r['incremental'][-1]:.1f} s "
-                      f"({r['backends_rerun'][-1]} backends)", file=sys.stderr, flush=True)
+                with tempfile.TemporaryDirectory() as scratch:
+                    one_round(bazel, n, v, VARIANTS[v], pkgs[VARIANTS[v].program], rep, results[(n, v)], scratch,
+                              not args.no_header_edit, not args.no_helper_share)
     bazel("shutdown")
     shutil.rmtree(workdir, ignore_errors=True)
-
-    print(f"| N | variant | cold (median of {args.reps}) | incremental, one leaf body | backends re-run | runtime | backend input bytes (total / naive) |")
-    print("|---|---|---|---|---|---|---|")
-    for (n, v), r in results.items():
-        inputs = r.get("inputs")
-        share = f"{inputs['total_bytes'] / 1e6:.1f} MB / {inputs['naive_bytes'] / 1e6:.0f} MB ({100 * inputs['total_bytes'] / inputs['naive_bytes']:.1f}%)" if inputs else "–"
-        print(f"| {n} | {v} | {statistics.median(r['cold']):.1f} s | {statistics.median(r['incremental']):.1f} s | "
-              f"{statistics.median(r['backends_rerun']):.0f} | {r['runtime']:.2f} s | {share} |")
+    table = markdown(results, args.reps)
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table)
     if args.json:
         Path(args.json).write_text(json.dumps({f"{n}/{v}": r for (n, v), r in results.items()}, indent=1))
 

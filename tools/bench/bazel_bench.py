@@ -20,8 +20,9 @@ so that machine noise spreads over all of them:
                 declaring all bitcode (first round only)
   index         rules_thinlto's index action re-run outside Bazel under /usr/bin/time: wall
                 time and peak memory, lld included (first round only)
-  helper share  one more cold build (not timed) with THINLTO_TIMINGS set: the helper's own
-                time (its runs minus the clang/lld they wait for) over all action time
+  helper share  the helper's own time (its runs minus the clang/lld they wait for, from
+                THINLTO_TIMINGS) over all action time of the cold build: index, final link
+                and every 4th backend replayed outside Bazel (first round only)
   in-process    for `mixed`: the same bitcode linked by lld's in-process ThinLTO from the
                 manifest (median of 3), its runtime, and functions that differ from ours
 
@@ -185,15 +186,19 @@ def runtime(binary):
 
 
 def index_rerun(helper, execroot, lto_dir, scratch):
-    """The index action again, outside Bazel: wall time and peak RSS (lld included).
+    """The index action again, outside Bazel: wall time and peak RSS (lld included), and the
+    helper's own part of it (THINLTO_TIMINGS).
 
     It rewrites the per-module files in place with the same bytes, so it runs last in a round."""
-    rel = lto_dir.relative_to(execroot)
+    rel = lto_dir.resolve().relative_to(execroot.resolve())
+    timings = Path(scratch) / "index-timings.jsonl"
     out = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(helper), "index", "--manifest", str(rel / "manifest.json"),
                           "--plan", f"{scratch}/plan.json", "--final-link-params", f"{scratch}/final.params"],
-                         cwd=execroot, check=True, stderr=subprocess.PIPE, text=True).stderr
+                         cwd=execroot, check=True, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "THINLTO_TIMINGS": str(timings)}).stderr
     wall, rss_kb = out.strip().splitlines()[-1].split()
-    return {"wall": float(wall), "peak_mb": int(rss_kb) / 1024}
+    t = json.loads(timings.read_text())
+    return {"wall": float(wall), "peak_mb": int(rss_kb) / 1024, "own_s": t["total_s"] - t["tools_s"]}
 
 
 def inprocess_link(execroot, lto_dir, out):
@@ -214,16 +219,44 @@ def inprocess_link(execroot, lto_dir, out):
     return time.monotonic() - start
 
 
-def helper_share(bazel, flags, target, scratch):
-    """One more cold build with THINLTO_TIMINGS: the helper's own time over all action time."""
+def helper_share(bazel, flags, target, execroot, index_own, cold_action_time, scratch):
+    """The helper's own time (its runs minus the clang/lld they wait for) over all action time.
+
+    Bazel passes no --action_env to rules_thinlto's actions (they do not use the shell's
+    environment), so the runs are replayed outside Bazel with THINLTO_TIMINGS: the final link
+    and every 4th backend (with `main`'s, the largest), outputs redirected to a scratch
+    directory; the index run is index_rerun's. Backends are extrapolated to all of them."""
+    out = bazel("aquery", *flags, "--include_artifacts=false", "--output=jsonproto",
+                f'mnemonic("ThinLto(Backend|Link)", {target})')
+    actions = json.JSONDecoder().raw_decode(out, out.index("{"))[0]["actions"]  # Bazel's messages follow
+    backends = [a["arguments"] for a in actions if a["mnemonic"] == "ThinLtoBackend"]
+    links = [a["arguments"] for a in actions if a["mnemonic"] == "ThinLtoLink"]
+    sample = backends[::4]
+    sample += [b for b in backends if b not in sample and b[b.index("--module") + 1].endswith("/main.o")]
     timings = Path(scratch) / "timings.jsonl"
-    bazel("clean")
-    bazel("build", *flags, f"--action_env=THINLTO_TIMINGS={timings}", "--spawn_strategy=local",
-          f"--profile={scratch}/share.json", "--noslim_profile", target)
-    lines = [json.loads(line) for line in timings.read_text().splitlines()]
-    own = sum(line["total_s"] - line["tools_s"] for line in lines)
-    return {"helper_runs": len(lines), "helper_own_s": own,
-            "share": own / profile_stats(f"{scratch}/share.json")["action_time"]}
+    env = {**os.environ, "THINLTO_TIMINGS": str(timings)}
+    replay = execroot / "bench-replay"
+    for k, argv in enumerate(sample):
+        argv = list(argv)
+        for opt in ("--out", "--unused-inputs-list"):
+            if opt in argv:
+                argv[argv.index(opt) + 1] = f"bench-replay/{k}{opt.replace('-', '_')}"
+        argv[0] = str(bazel.helper)
+        subprocess.run(argv, cwd=execroot, env=env, check=True, stdout=subprocess.DEVNULL)
+    backend_own = [json.loads(line) for line in timings.read_text().splitlines()]
+    timings.unlink()
+    for argv in links:
+        subprocess.run([str(bazel.helper), *argv[1:]], cwd=execroot, env=env, check=True, stdout=subprocess.DEVNULL)
+    link_own = [json.loads(line) for line in timings.read_text().splitlines()]
+    shutil.rmtree(replay, ignore_errors=True)
+
+    def own(lines):
+        return sum(x["total_s"] - x["tools_s"] for x in lines)
+
+    per_backend = own(backend_own) / len(backend_own)
+    total = index_own + own(link_own) + per_backend * len(backends)
+    return {"helper_runs_timed": len(backend_own) + len(link_own) + 1, "per_backend_ms": 1000 * per_backend,
+            "helper_own_s": total, "share": total / cold_action_time}
 
 
 def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
@@ -263,7 +296,8 @@ def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
         bazel("build", *flags, target)  # back to the unedited program
         r["index"] = index_rerun(bazel.helper, execroot, bin_dir / pkg / "app.lto", scratch)
         if share:
-            r["helper"] = helper_share(bazel, flags, target, scratch)
+            r["helper"] = helper_share(bazel, flags, target, execroot, r["index"]["own_s"],
+                                       r["profile"][0]["action_time"], scratch)
     print(f"N={n} {v} round {rep + 1}: cold {r['cold'][-1]:.1f} s, leaf {r['leaf'][-1]:.1f} s "
           f"({r['leaf_backends'][-1]} backends)"
           + (f", header {r['header'][-1]:.1f} s ({r['header_backends'][-1]} backends)" if header_edit else ""),
@@ -296,7 +330,8 @@ def markdown(results, reps):
             f"{med([x['backend_median'] for x in p if x['backend_median'] is not None], '{:.3f} s')} / "
             f"{med([x['backend_max'] for x in p if x['backend_max'] is not None])} | {med([x['action_time'] for x in p])} | "
             + (f"{idx['wall']:.2f} s / {idx['peak_mb']:.0f} MB | " if idx else "– | ")
-            + (f"{helper['helper_own_s']:.1f} s ({100 * helper['share']:.2f}%) |" if helper else "– |"))
+            + (f"{helper['helper_own_s']:.2f} s ({100 * helper['share']:.2f}%; "
+               f"{helper['per_backend_ms']:.1f} ms per backend) |" if helper else "– |"))
     ours = [(k, r) for k, r in results.items() if "inputs" in r]
     if ours:
         out += ["", "| N | variant | backend bitcode bytes: median / p99 / total | naive (all bitcode each) | share |",
@@ -323,7 +358,7 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--no-header-edit", action="store_true", help="skip the inline-header edit (a near-full rebuild)")
-    ap.add_argument("--no-helper-share", action="store_true", help="skip the extra cold build that times the helper")
+    ap.add_argument("--no-helper-share", action="store_true", help="skip replaying helper runs to time the helper")
     ap.add_argument("--output-base", default=os.path.join(tempfile.gettempdir(), "thinlto-bench-output-base"))
     ap.add_argument("--json", default=None, help="write raw results here")
     ap.add_argument("--markdown", default=None, help="write the tables here (they are printed too)")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Side-by-side Bazel build benchmarks of distributed ThinLTO on generated programs.
 
-    python3 tools/bench/bazel_bench.py --sizes 1000 --reps 3 [--variants a,b,...] [--markdown out.md]
+    python3 tools/bench/bazel_bench.py --sizes 1000 --reps 3 [--variants a,b,...] [--json out.json] [--update BENCHMARKS.md]
+    python3 tools/bench/bazel_bench.py --from-json a.json,b.json --update BENCHMARKS.md   # several runs, one table
 
 For each size N it generates (tools/gen, seed 1) a C++-only program under bench/gen/cN
 (rules_thinlto's `app` and Bazel's own `app_native`, same libraries) and, for the `mixed`
@@ -10,9 +11,11 @@ so that machine noise spreads over all of them:
 
   cold          `bazel clean`, then `bazel build` (warm server; analysis included), with
                 `--profile`: critical path, LTO phase, index action, backend actions, all
-                action time are read from it (no execution log: it would digest every input)
+                action time are read from it. No build writes an execution log: it lists
+                every input of every action with its digest, a million entries for
+                all_bitcode at N=1,000, and inflated the very times being measured by 25 s.
   leaf edit     one hot function body in a leaf module changes; rebuild; backends re-run
-                (from the execution log of that build)
+                (counted from that build's profile)
   header edit   the inline function of common/tune.h, which every module uses, changes;
                 rebuild; backends re-run. Both edits are undone afterwards.
   runtime       the program's workload, median of 5 runs (first round only)
@@ -64,7 +67,6 @@ VARIANTS = {
     "bundle": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=bundle"], ours=True),
     "mixed": Variant("m", "app", ["--config=thinlto"], ours=True),
 }
-BACKEND_MNEMONICS = ("ThinLtoBackend", "CcLtoBackendCompile")
 # Progress messages of the actions, as the profile names them.
 INDEX_ACTIONS = ("ThinLTO thin link", "LTO indexing")
 BACKEND_ACTIONS = ("ThinLTO backend", "LTO Backend Compile")
@@ -102,17 +104,6 @@ class Bazel:
         start = time.monotonic()
         self("build", *args)
         return time.monotonic() - start
-
-
-def spawns(log):
-    text, dec, i, out = Path(log).read_text(), json.JSONDecoder(), 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        obj, i = dec.raw_decode(text, i)
-        out.append(obj)
 
 
 def profile_stats(path):
@@ -286,11 +277,11 @@ def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
         path = ROOT / pkg / file
         edit(path, pattern, +1)
         try:
-            log = f"{scratch}/{name}.json"
-            r[name].append(bazel.timed_build(*flags, f"--execution_log_json_file={log}", target))
+            prof = f"{scratch}/{name}.json"
+            r[name].append(bazel.timed_build(*flags, f"--profile={prof}", "--noslim_profile", target))
         finally:
             edit(path, pattern, -1)
-        r[f"{name}_backends"].append(sum(1 for s in spawns(log) if s["mnemonic"] in BACKEND_MNEMONICS))
+        r[f"{name}_backends"].append(profile_stats(prof)["backend_count"])
 
     if rep == 0 and variant.ours:
         bazel("build", *flags, target)  # back to the unedited program
@@ -309,30 +300,40 @@ def med(xs, fmt="{:.1f} s"):
     return fmt.format(statistics.median(xs)) if xs else "–"
 
 
-def markdown(results, reps):
-    out = [f"Medians of {reps} rounds. Wall times in seconds.", "",
-           "| N | variant | cold | critical path | LTO phase | leaf edit (backends) | header edit (backends) | runtime |",
-           "|---|---|---|---|---|---|---|---|"]
-    for (n, v), r in results.items():
+def ordered(results):
+    """Rows by size, then in the order of VARIANTS."""
+    order = list(VARIANTS)
+    return sorted(results.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1])))
+
+
+def markdown(results):
+    rows = ordered(results)
+    out = ["Each cell is the median of the row's rounds; variants ran interleaved, round by round.", "",
+           "| N | variant | rounds | cold | critical path | LTO phase | leaf edit (backends re-run) | "
+           "header edit (backends re-run) | runtime |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for (n, v), r in rows:
         p = r["profile"]
-        out.append(f"| {n:,} | {v} | {med(r['cold'])} | {med([x['critical_path'] for x in p])} | "
+        header = f"{med(r['header'])} ({med(r['header_backends'], '{:.0f}')})" if r["header"] else "–"
+        out.append(f"| {n:,} | {v} | {len(r['cold'])} | {med(r['cold'])} | {med([x['critical_path'] for x in p])} | "
                    f"{med([x['lto_phase'] for x in p])} | {med(r['leaf'])} ({med(r['leaf_backends'], '{:.0f}')}) | "
-                   f"{med(r['header'])} ({med(r['header_backends'], '{:.0f}')}) | {r['runtime']:.2f} s |")
-    out += ["", "| N | variant | index action | backends: count / sum / median / max | all action time | "
-                "index re-run: wall / peak RSS | helper's own time (share) |", "|---|---|---|---|---|---|---|"]
-    for (n, v), r in results.items():
+                   f"{header} | {r['runtime']:.2f} s |")
+    out += ["", "| N | variant | index action | backend actions: count / sum / median / max | all action time | "
+                "index re-run: wall / peak RSS | helper's own time (share of all action time) |",
+            "|---|---|---|---|---|---|---|"]
+    for (n, v), r in rows:
         p = r["profile"]
         idx = r.get("index")
         helper = r.get("helper")
         out.append(
             f"| {n:,} | {v} | {med([x['index_action'] for x in p])} | "
             f"{med([x['backend_count'] for x in p], '{:.0f}')} / {med([x['backend_sum'] for x in p])} / "
-            f"{med([x['backend_median'] for x in p if x['backend_median'] is not None], '{:.3f} s')} / "
-            f"{med([x['backend_max'] for x in p if x['backend_max'] is not None])} | {med([x['action_time'] for x in p])} | "
+            f"{med([x['backend_median'] for x in p], '{:.3f} s')} / "
+            f"{med([x['backend_max'] for x in p])} | {med([x['action_time'] for x in p])} | "
             + (f"{idx['wall']:.2f} s / {idx['peak_mb']:.0f} MB | " if idx else "– | ")
             + (f"{helper['helper_own_s']:.2f} s ({100 * helper['share']:.2f}%; "
                f"{helper['per_backend_ms']:.1f} ms per backend) |" if helper else "– |"))
-    ours = [(k, r) for k, r in results.items() if "inputs" in r]
+    ours = [(k, r) for k, r in rows if "inputs" in r]
     if ours:
         out += ["", "| N | variant | backend bitcode bytes: median / p99 / total | naive (all bitcode each) | share |",
                 "|---|---|---|---|---|"]
@@ -341,15 +342,68 @@ def markdown(results, reps):
             out.append(f"| {n:,} | {v} | {i['median_bytes'] / 1e3:.1f} KB / {i['p99_bytes'] / 1e3:.1f} KB / "
                        f"{i['total_bytes'] / 1e6:.1f} MB | {i['naive_bytes'] / 1e6:,.0f} MB | "
                        f"{100 * i['total_bytes'] / i['naive_bytes']:.2f}% |")
-    mixed = [(k, r) for k, r in results.items() if "inprocess_link" in r]
+    mixed = [(k, r) for k, r in rows if "inprocess_link" in r]
     if mixed:
-        out += ["", "| N | mixed C++/Rust: LTO phase (ours) | in-process link alone | runtime ours / in-process | "
-                    "functions differing |", "|---|---|---|---|---|"]
+        out += ["", "| N | mixed C++/Rust: LTO phase (ours) | in-process link alone (same bitcode) | "
+                    "runtime ours / in-process | functions differing |", "|---|---|---|---|---|"]
         for (n, v), r in mixed:
             out.append(f"| {n:,} | {med([x['lto_phase'] for x in r['profile']])} | {r['inprocess_link']:.1f} s | "
                        f"{r['runtime']:.2f} / {r['inprocess_runtime']:.2f} s | "
                        f"{r['functions_differing']} of {r['functions']} |")
     return "\n".join(out) + "\n"
+
+
+def tool_version(argv):
+    try:
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout.splitlines()[0]
+    except (OSError, IndexError):
+        return "not found"
+
+
+def machine():
+    """What the numbers were measured on: `machine` of the JSON."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown")
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    return {
+        "cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem, 1), "kernel": os.uname().release,
+        "load_before": Path("/proc/loadavg").read_text().split()[:3],
+        "bazel": tool_version(["bazel", "--version"]), "clang": tool_version(["clang-22", "--version"]),
+        "rustc": tool_version(["rustc", "--version"]),
+    }
+
+
+def machine_line(m):
+    return (f"Machine: {m['cpus']} × {m['cpu']}, {m['memory_gib']} GiB, Linux {m['kernel']}; {m['bazel']}, "
+            f"{m['clang']}, {m['rustc']}; load average before the run {' '.join(m['load_before'])}.")
+
+
+BEGIN, END = "<!-- bazel_bench: begin -->", "<!-- bazel_bench: end -->"
+
+
+def update(doc, results, runs):
+    """Replaces the part of `doc` between the bazel_bench markers with the tables."""
+    text = Path(doc).read_text()
+    if BEGIN not in text or END not in text:
+        sys.exit(f"{doc} has no {BEGIN} ... {END} section to replace")
+    block = ["", *(f"    {r['command']}" for r in runs), "", *sorted({machine_line(r["machine"]) for r in runs}), "",
+             markdown(results)]
+    head, rest = text.split(BEGIN, 1)
+    Path(doc).write_text(head + BEGIN + "\n".join(block) + rest[rest.index(END):])
+
+
+def load(paths):
+    """Results and run records from earlier --json files."""
+    results, runs = {}, []
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        if "run" not in data:
+            sys.exit(f"{path}: no run record (written by an older bazel_bench.py)")
+        runs.append(data["run"])
+        for key, r in data["results"].items():
+            n, v = key.split("/")
+            results[(int(n), v)] = r
+    return results, runs
 
 
 def main():
@@ -362,13 +416,26 @@ def main():
     ap.add_argument("--output-base", default=os.path.join(tempfile.gettempdir(), "thinlto-bench-output-base"))
     ap.add_argument("--json", default=None, help="write raw results here")
     ap.add_argument("--markdown", default=None, help="write the tables here (they are printed too)")
+    ap.add_argument("--update", metavar="DOC", default=None,
+                    help="replace the bazel_bench section of DOC (e.g. BENCHMARKS.md) with the tables")
+    ap.add_argument("--from-json", metavar="FILES", default=None,
+                    help="measure nothing: render comma-separated --json files of earlier runs, together")
     args = ap.parse_args()
+    if args.from_json:
+        results, runs = load(args.from_json.split(","))
+        print(markdown(results))
+        if args.update:
+            update(args.update, results, runs)
+        return
+    command = "python3 tools/bench/bazel_bench.py " + " ".join(
+        a for a in sys.argv[1:] if not a.startswith(("--json", "--markdown", "--update")))
     variants = args.variants.split(",")
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         sys.exit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
     workdir = tempfile.mkdtemp(prefix="thinlto-bench-")
     bazel = Bazel(args.output_base, build_helper(workdir))
+    run = {"command": command, "machine": machine()}
     results = {}
     for n in [int(s) for s in args.sizes.split(",")]:
         pkgs = {p: generate(n, cpp_only=(p == "c")) for p in sorted({VARIANTS[v].program for v in variants})}
@@ -381,12 +448,15 @@ def main():
                               not args.no_header_edit, not args.no_helper_share)
     bazel("shutdown")
     shutil.rmtree(workdir, ignore_errors=True)
-    table = markdown(results, args.reps)
+    table = markdown(results)
     print(table)
     if args.markdown:
         Path(args.markdown).write_text(table)
     if args.json:
-        Path(args.json).write_text(json.dumps({f"{n}/{v}": r for (n, v), r in results.items()}, indent=1))
+        Path(args.json).write_text(json.dumps(
+            {"run": run, "results": {f"{n}/{v}": r for (n, v), r in results.items()}}, indent=1))
+    if args.update:
+        update(args.update, results, [run])
 
 
 if __name__ == "__main__":

@@ -360,6 +360,14 @@ def tool_version(argv):
         return "not found"
 
 
+def bazel_version():
+    version = tool_version(["bazel", "--version"])
+    if "no_version" in version:  # Debian's bazel-bootstrap does not know its version; its package does
+        package = tool_version(["dpkg-query", "-W", "-f", "${Version}", "bazel-bootstrap"])
+        version = f"bazel {package.split('+')[0]} (Debian bazel-bootstrap)"
+    return version
+
+
 def machine():
     """What the numbers were measured on: `machine` of the JSON."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -368,7 +376,7 @@ def machine():
     return {
         "cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem, 1), "kernel": os.uname().release,
         "load_before": Path("/proc/loadavg").read_text().split()[:3],
-        "bazel": tool_version(["bazel", "--version"]), "clang": tool_version(["clang-22", "--version"]),
+        "bazel": bazel_version(), "clang": tool_version(["clang-22", "--version"]),
         "rustc": tool_version(["rustc", "--version"]),
     }
 
@@ -427,8 +435,13 @@ def main():
         if args.update:
             update(args.update, results, runs)
         return
-    command = "python3 tools/bench/bazel_bench.py " + " ".join(
-        a for a in sys.argv[1:] if not a.startswith(("--json", "--markdown", "--update")))
+    kept, skip = [], False
+    for a in sys.argv[1:]:  # the measuring command, without where it wrote its results
+        if skip or a.startswith(("--json", "--markdown", "--update")):
+            skip = not skip and "=" not in a
+            continue
+        kept.append(a)
+    command = "python3 tools/bench/bazel_bench.py " + " ".join(kept)
     variants = args.variants.split(",")
     unknown = set(variants) - set(VARIANTS)
     if unknown:

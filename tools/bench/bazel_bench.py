@@ -383,7 +383,7 @@ def machine():
 
 def machine_line(m):
     return (f"Machine: {m['cpus']} × {m['cpu']}, {m['memory_gib']} GiB, Linux {m['kernel']}; {m['bazel']}, "
-            f"{m['clang']}, {m['rustc']}; load average before the run {' '.join(m['load_before'])}.")
+            f"{m['clang']}, {m['rustc']}.")
 
 
 BEGIN, END = "<!-- bazel_bench: begin -->", "<!-- bazel_bench: end -->"
@@ -394,8 +394,9 @@ def update(doc, results, runs):
     text = Path(doc).read_text()
     if BEGIN not in text or END not in text:
         sys.exit(f"{doc} has no {BEGIN} ... {END} section to replace")
-    block = ["", *(f"    {r['command']}" for r in runs), "", *sorted({machine_line(r["machine"]) for r in runs}), "",
-             markdown(results)]
+    loads = "; ".join(" ".join(r["machine"]["load_before"]) for r in runs)
+    block = ["", *(f"    {r['command']}" for r in runs), "", *sorted({machine_line(r["machine"]) for r in runs}),
+             f"Load average (1, 5, 15 min) before each command: {loads}.", "", markdown(results)]
     head, rest = text.split(BEGIN, 1)
     Path(doc).write_text(head + BEGIN + "\n".join(block) + rest[rest.index(END):])
 

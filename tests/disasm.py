@@ -61,3 +61,16 @@ def calls(body):
 def call_sites(fns, callee):
     """Functions of the binary that still call (or tail-call) `callee`; mangled names contain it too."""
     return sorted(f for f, body in fns.items() if any(callee in c for c in calls(body)))
+
+
+def inprocess_link_argv(manifest, out, extra=()):
+    """lld's in-process ThinLTO over the inputs of a rules_thinlto manifest (parsed JSON), as one command line."""
+    argv = [manifest["linker"]["driver"], *manifest["linker"]["flags"], "-flto=thin", "-O2", *extra]
+    for i in manifest["inputs"]:
+        if i["kind"] == "start_lib":
+            argv += ["-Wl,--start-lib", *[m["path"] for m in i["members"]], "-Wl,--end-lib"]
+        elif i["kind"] == "library":
+            argv.append(i["flag"])
+        else:
+            argv.append(i["path"])
+    return argv + manifest["linker"]["post_flags"] + ["-o", str(out)]

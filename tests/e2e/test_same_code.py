@@ -10,6 +10,7 @@ import json
 import pytest
 
 from conftest import CLANG, THINLTO, bazel, bin_dir, functions, run
+from disasm import inprocess_link_argv
 
 FLAGS = (*THINLTO, "--linkopt=-fuse-ld=lld")
 
@@ -22,15 +23,8 @@ def built(execroot):
 
 def inprocess_link(execroot, name, out):
     manifest = json.loads((bin_dir(*FLAGS) / "examples" / name / f"{name}.lto" / "manifest.json").read_text())
-    argv = [CLANG, *manifest["linker"]["flags"], "-flto=thin", "-O2"]
-    for i in manifest["inputs"]:
-        if i["kind"] == "start_lib":
-            argv += ["-Wl,--start-lib", *[m["path"] for m in i["members"]], "-Wl,--end-lib"]
-        elif i["kind"] == "library":
-            argv.append(i["flag"])
-        else:
-            argv.append(i["path"])
-    argv += manifest["linker"]["post_flags"] + ["-o", str(out)]
+    argv = inprocess_link_argv(manifest, out)
+    argv[0] = CLANG
     run(argv, cwd=execroot)
     return out
 

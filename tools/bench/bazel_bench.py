@@ -47,7 +47,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from disasm import functions  # noqa: E402  (shared with the e2e tests)
+from disasm import functions, inprocess_link_argv  # noqa: E402  (shared with the e2e tests)
 
 
 @dataclass
@@ -195,16 +195,7 @@ def index_rerun(helper, execroot, lto_dir, scratch):
 def inprocess_link(execroot, lto_dir, out):
     """lld's in-process ThinLTO over the inputs of the manifest (as tests/e2e/test_same_code.py)."""
     manifest = json.loads((lto_dir / "manifest.json").read_text())
-    argv = [manifest["linker"]["driver"], *manifest["linker"]["flags"], "-flto=thin", "-O2",
-            f"-Wl,--thinlto-jobs={os.cpu_count()}"]
-    for i in manifest["inputs"]:
-        if i["kind"] == "start_lib":
-            argv += ["-Wl,--start-lib", *[m["path"] for m in i["members"]], "-Wl,--end-lib"]
-        elif i["kind"] == "library":
-            argv.append(i["flag"])
-        else:
-            argv.append(i["path"])
-    argv += manifest["linker"]["post_flags"] + ["-o", str(out)]
+    argv = inprocess_link_argv(manifest, out, [f"-Wl,--thinlto-jobs={os.cpu_count()}"])
     start = time.monotonic()
     subprocess.run(argv, cwd=execroot, check=True)
     return time.monotonic() - start

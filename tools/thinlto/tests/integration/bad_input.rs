@@ -51,6 +51,11 @@ fn backend(root: &Path) -> Command {
 
 /// The backend of main.o with `compiler` (a compiler and its flags).
 fn backend_with(root: &Path, compiler: &[&str]) -> Command {
+    backend_cmd(root, &[], compiler)
+}
+
+/// The backend of main.o with extra helper flags `opts` and `compiler`.
+fn backend_cmd(root: &Path, opts: &[&str], compiler: &[&str]) -> Command {
     let mut c = thinlto(root);
     c.args([
         "backend",
@@ -58,9 +63,8 @@ fn backend_with(root: &Path, compiler: &[&str]) -> Command {
         "--index=lto/main.o.thinlto.bc",
         "--imports=lto/main.o.imports",
         "--out=lto/main.o",
-        "--",
     ]);
-    c.args(compiler);
+    c.args(opts).arg("--").args(compiler);
     c
 }
 
@@ -85,18 +89,7 @@ fn backend_succeeds_on_good_input() {
 
 /// The same backend run in the exec root (`--in-exec-root`), as Bazel's all_bitcode mode does.
 fn backend_in_exec_root(root: &Path, compiler: &[&str]) -> Command {
-    let mut c = thinlto(root);
-    c.args([
-        "backend",
-        "--in-exec-root",
-        "--module=obj/main.o",
-        "--index=lto/main.o.thinlto.bc",
-        "--imports=lto/main.o.imports",
-        "--out=lto/main.o",
-        "--",
-    ]);
-    c.args(compiler);
-    c
+    backend_cmd(root, &["--in-exec-root"], compiler)
 }
 
 #[test]

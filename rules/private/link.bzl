@@ -144,6 +144,7 @@ def _link_thinlto(ctx, cc_info):
             imports = ctx.actions.declare_file(rest + ".imports"),
             object = ctx.actions.declare_file(rest),
             bundle = ctx.actions.declare_directory(rest + ".bundle") if mode == "bundle" else None,
+            pack = ctx.actions.declare_file(rest + ".pack") if mode == "packed" else None,
             unused = ctx.actions.declare_file(rest + ".unused") if mode == "all_bitcode" else None,
         ))
 
@@ -153,7 +154,10 @@ def _link_thinlto(ctx, cc_info):
     index_args = ctx.actions.args()
     index_args.add_all(["index", "--manifest", manifest, "--plan", plan, "--final-link-params", final_params])
     requirements = {}
-    if mode == "bundle":
+    if mode == "packed":
+        index_args.add("--packs")
+        index_outputs.extend([m.pack for m in modules])
+    elif mode == "bundle":
         index_args.add("--bundles")
         index_outputs.extend([m.bundle for m in modules])
 
@@ -186,7 +190,11 @@ def _link_thinlto(ctx, cc_info):
         args = ctx.actions.args()
         args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--out", m.object])
         outputs = [m.object]
-        if mode == "bundle":
+        if mode == "packed":
+            args.add("--import-pack", m.pack)
+            inputs = depset([m.bitcode, m.index, m.imports, m.pack])
+            unused = None
+        elif mode == "bundle":
             args.add("--import-root", m.bundle.path)
             inputs = depset([m.bitcode, m.index, m.imports, m.bundle])
             unused = None

@@ -1,6 +1,6 @@
 """Build settings of rules_thinlto."""
 
-BACKEND_INPUTS = ["all_bitcode", "bundle"]
+BACKEND_INPUTS = ["packed", "all_bitcode", "bundle"]
 
 def _backend_inputs_impl(ctx):
     value = ctx.build_setting_value

@@ -63,7 +63,8 @@ VARIANTS = {
     "inprocess": Variant("c", "app_native", ["-c", "opt", "--copt=-flto=thin", "--linkopt=-flto=thin",
                                              "--linkopt=-fuse-ld=lld", "--linkopt=-Wl,--thinlto-jobs=2"]),
     "native": Variant("c", "app_native", ["--config=thinlto", "--linkopt=-fuse-ld=lld"]),
-    "all_bitcode": Variant("c", "app", ["--config=thinlto"], ours=True),
+    "packed": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=packed"], ours=True),
+    "all_bitcode": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=all_bitcode"], ours=True),
     "bundle": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=bundle"], ours=True),
     "mixed": Variant("m", "app", ["--config=thinlto"], ours=True),
 }

@@ -13,6 +13,7 @@
 
 use crate::execpath::ExecPath;
 use crate::magic::{self, Kind};
+use crate::pack::Pack;
 use crate::{atomic, command, linelist};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
@@ -30,6 +31,9 @@ pub struct BackendRequest<'a> {
     /// Where the imported modules are: the exec root itself, or a bundle
     /// directory holding them at their exec-root paths.
     pub import_root: Option<&'a ExecPath>,
+    /// Or a pack holding them (see [`crate::pack`]), unpacked into the
+    /// private directory; it must hold exactly what the imports list names.
+    pub import_pack: Option<&'a ExecPath>,
     pub output: &'a ExecPath,
     /// Run clang in the exec root rather than in a private directory.
     pub in_exec_root: bool,
@@ -73,11 +77,23 @@ pub fn run(req: &BackendRequest) -> Result<()> {
     let stage_in = (!req.in_exec_root).then(|| work.path());
     stage(&abs_root.join(req.module.as_str()), stage_in, req.module, req.module, None)?;
     stage(&abs_root.join(req.index.as_str()), stage_in, req.index, req.index, None)?;
-    for (line, imp) in imports.iter().enumerate() {
-        if imp == req.module {
-            continue;
+    match req.import_pack {
+        Some(pack_path) => {
+            if req.in_exec_root || req.import_root.is_some() {
+                bail!("an import pack is unpacked into the backend's private directory: it excludes --in-exec-root and --import-root");
+            }
+            let pack = Pack::read(&pack_path.under(root))?;
+            check_pack(&pack, pack_path, &imports, req)?;
+            pack.unpack(work.path())?;
         }
-        stage(&import_root.join(imp.as_str()), stage_in, imp, req.imports, Some(line + 1))?;
+        None => {
+            for (line, imp) in imports.iter().enumerate() {
+                if imp == req.module {
+                    continue;
+                }
+                stage(&import_root.join(imp.as_str()), stage_in, imp, req.imports, Some(line + 1))?;
+            }
+        }
     }
     // clang finds each module by the exact relative path the thin link saw,
     // so it runs where those paths resolve: the private directory or the exec root.
@@ -124,6 +140,32 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         atomic::write(&unused.under(root), &bytes)?;
     }
     atomic::rename(&produced, &out_disk)
+}
+
+/// A pack must hold exactly the modules the imports list names (but the
+/// backend's own module): one from another thin link is an error, not a guess.
+fn check_pack(pack: &Pack, pack_path: &ExecPath, imports: &[ExecPath], req: &BackendRequest) -> Result<()> {
+    let mut named = BTreeSet::new();
+    for (line, imp) in imports.iter().enumerate() {
+        if imp == req.module {
+            continue;
+        }
+        if !pack.contains(imp) {
+            bail!(
+                "imported file '{imp}' (listed in '{}' line {}) is missing from pack '{pack_path}'",
+                req.imports,
+                line + 1
+            );
+        }
+        named.insert(imp);
+    }
+    if let Some(extra) = pack.paths().find(|p| !named.contains(p)) {
+        bail!(
+            "pack '{pack_path}' holds '{extra}', which imports list '{}' does not name (a pack from another thin link?)",
+            req.imports
+        );
+    }
+    Ok(())
 }
 
 /// Checks that `source` exists and, given a private directory `work`, links

@@ -42,6 +42,9 @@ pub enum Command {
         /// Also write each module's imports into `<object>.bundle/`.
         #[arg(long)]
         bundles: bool,
+        /// Also write each module's imports into one file, `<object>.pack`.
+        #[arg(long)]
+        packs: bool,
         /// Also write each module's own plan to `<object>.plan.json`.
         #[arg(long)]
         module_plans: bool,
@@ -82,8 +85,13 @@ pub enum Command {
         imports: String,
         /// Directory holding the imported modules at their exec-root paths
         /// (a bundle); default: the exec root.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "import_pack")]
         import_root: Option<String>,
+        /// A pack holding the imported modules (written by `index --packs`):
+        /// unpacked into the private directory clang runs in. Every module the
+        /// imports list names must be in it.
+        #[arg(long)]
+        import_pack: Option<String>,
         /// The object to write.
         #[arg(long)]
         out: String,
@@ -92,7 +100,7 @@ pub enum Command {
         /// per import (a module importing 1,000 others saves ~0.5 s), but
         /// nothing stops clang from reading a file the imports list does not
         /// name. For actions that declare every module anyway.
-        #[arg(long, conflicts_with = "import_root")]
+        #[arg(long, conflicts_with_all = ["import_root", "import_pack"])]
         in_exec_root: bool,
         /// Write Bazel's unused_inputs_list here (needs --bitcode-list).
         #[arg(long, requires = "bitcode_list")]

@@ -6,7 +6,8 @@
 //! | index | `new/REST.thinlto.bc` |
 //! | imports list | `new/REST.imports` |
 //! | backend object | `new/REST` |
-//! | bundle (imports copied for remote execution) | `new/REST.bundle/` |
+//! | bundle (imports linked into a directory) | `new/REST.bundle/` |
+//! | pack (imports' bitcode in one file) | `new/REST.pack` |
 
 use crate::execpath::{ExecDir, ExecPath};
 use crate::manifest::PrefixReplace;
@@ -14,6 +15,7 @@ use crate::manifest::PrefixReplace;
 pub const INDEX_SUFFIX: &str = ".thinlto.bc";
 pub const IMPORTS_SUFFIX: &str = ".imports";
 pub const BUNDLE_SUFFIX: &str = ".bundle";
+pub const PACK_SUFFIX: &str = ".pack";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleFiles {
@@ -21,6 +23,7 @@ pub struct ModuleFiles {
     pub imports: ExecPath,
     pub object: ExecPath,
     pub bundle: ExecPath,
+    pub pack: ExecPath,
 }
 
 /// The files of `module` when the thin link writes below `new` (which may be
@@ -31,6 +34,7 @@ pub fn module_files(prefix: &PrefixReplace, new: &ExecDir, module: &ExecPath) ->
         index: object.with_suffix(INDEX_SUFFIX),
         imports: object.with_suffix(IMPORTS_SUFFIX),
         bundle: object.with_suffix(BUNDLE_SUFFIX),
+        pack: object.with_suffix(PACK_SUFFIX),
         object,
     })
 }
@@ -48,6 +52,7 @@ mod tests {
         assert_eq!(f.imports.as_str(), "out/bin/p.lto/a/m.o.imports");
         assert_eq!(f.object.as_str(), "out/bin/p.lto/a/m.o");
         assert_eq!(f.bundle.as_str(), "out/bin/p.lto/a/m.o.bundle");
+        assert_eq!(f.pack.as_str(), "out/bin/p.lto/a/m.o.pack");
         assert_eq!(module_files(&prefix, &prefix.new, &ExecPath::new("src/m.o").unwrap()), None);
     }
 }

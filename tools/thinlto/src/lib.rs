@@ -19,6 +19,7 @@ pub mod layout;
 pub mod linelist;
 pub mod magic;
 pub mod manifest;
+pub mod pack;
 pub mod paramfile;
 pub mod pathindex;
 pub mod plan;

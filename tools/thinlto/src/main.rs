@@ -48,7 +48,7 @@ fn exec_path(s: &str, what: &str) -> Result<ExecPath> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Index { manifest, root, plan, final_link_params, index_list, bundles, module_plans } => {
+        Command::Index { manifest, root, plan, final_link_params, index_list, bundles, packs, module_plans } => {
             let m = manifest::Manifest::read(&manifest)?;
             thin_link::index(&thin_link::IndexRequest {
                 manifest: &m,
@@ -57,6 +57,7 @@ fn run(cli: Cli) -> Result<()> {
                 final_link_params: final_link_params.as_deref(),
                 index_list: index_list.as_deref(),
                 bundles,
+                packs,
                 module_plans,
             })?;
         }
@@ -87,6 +88,7 @@ fn run(cli: Cli) -> Result<()> {
             index,
             imports,
             import_root,
+            import_pack,
             out,
             in_exec_root,
             unused_inputs_list,
@@ -97,6 +99,7 @@ fn run(cli: Cli) -> Result<()> {
             let index = exec_path(&index, "index")?;
             let imports = exec_path(&imports, "imports")?;
             let import_root = import_root.map(|s| exec_path(&s, "import-root")).transpose()?;
+            let import_pack = import_pack.map(|s| exec_path(&s, "import-pack")).transpose()?;
             let out = exec_path(&out, "out")?;
             let unused = unused_inputs_list.map(|s| exec_path(&s, "unused-inputs-list")).transpose()?;
             let list = bitcode_list.map(|s| exec_path(&s, "bitcode-list")).transpose()?;
@@ -106,6 +109,7 @@ fn run(cli: Cli) -> Result<()> {
                 index: &index,
                 imports: &imports,
                 import_root: import_root.as_ref(),
+                import_pack: import_pack.as_ref(),
                 output: &out,
                 in_exec_root,
                 compiler: &compiler,

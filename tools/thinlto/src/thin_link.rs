@@ -28,6 +28,9 @@ pub struct IndexRequest<'a> {
     /// Write each module's imports into `<object>.bundle/`, laid out as in
     /// the exec root, for backends whose inputs must be declared exactly.
     pub bundles: bool,
+    /// Write each module's imports into one file, `<object>.pack` (see
+    /// [`crate::pack`]): exact backend inputs in one declared file each.
+    pub packs: bool,
     /// Write each module's own plan to `<object>.plan.json`, for build systems
     /// that read plans (Buck2's dynamic actions): one per module, so that a
     /// change to one module's plan re-runs only that module's backend.
@@ -122,6 +125,17 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
     }
     if let Some(p) = req.index_list {
         outputs.add(&req.exec_root.join(p), &linelist::render(plan.loaded().map(|mp| &mp.object)))?;
+    }
+    if req.packs {
+        for mp in &plan.modules {
+            let pack = module_files(prefix, &prefix.new, &mp.module).expect("validated").pack;
+            let members: Vec<(&ExecPath, PathBuf)> = plan
+                .imports(mp)
+                .filter(|i| i.module != mp.module)
+                .map(|i| (&i.module, i.module.under(req.exec_root)))
+                .collect();
+            outputs.add_with(&pack.under(req.exec_root), |w| crate::pack::write(w, &members))?;
+        }
     }
     if req.module_plans {
         for mp in &plan.modules {

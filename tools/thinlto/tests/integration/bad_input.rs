@@ -130,6 +130,76 @@ fn backend_in_exec_root_still_checks_imports_and_output() {
     assert_eq!(left, ["main.o.imports", "main.o.thinlto.bc"], "outputs left behind");
 }
 
+/// The same backend with its imports from the pack `index --packs` wrote, as Bazel's default mode runs it.
+fn backend_from_pack(root: &Path) -> Command {
+    backend_cmd(root, &["--import-pack=lto/main.o.pack"], &[&clang(), "-O2"])
+}
+
+fn index_with_packs(root: &Path) {
+    run(thinlto(root).args(["index", "--manifest=manifest.json", "--plan=lto/plan.json", "--packs"]));
+}
+
+#[test]
+fn index_packs_exactly_the_imports_and_the_backend_uses_them() {
+    let dir = indexed();
+    let root = dir.path();
+    run(&mut backend(root));
+    let staged = std::fs::read(root.join("lto/main.o")).unwrap();
+    std::fs::remove_file(root.join("lto/main.o")).unwrap();
+
+    index_with_packs(root);
+    let helper = std::fs::read(root.join("obj/helper.o")).unwrap();
+    let mut expected = format!("thinlto-pack 1\n{} obj/helper.o\n\n", helper.len()).into_bytes();
+    expected.extend_from_slice(&helper);
+    assert!(std::fs::read(root.join("lto/main.o.pack")).unwrap() == expected, "main's pack is not exactly helper.o");
+    assert_eq!(std::fs::read(root.join("lto/helper.o.pack")).unwrap(), b"thinlto-pack 1\n\n");
+
+    // The imports come from the pack alone: the exec root's copy may go.
+    std::fs::rename(root.join("obj/helper.o"), root.join("helper.o.away")).unwrap();
+    run(&mut backend_from_pack(root));
+    assert!(staged == std::fs::read(root.join("lto/main.o")).unwrap(), "objects differ");
+    let left: Vec<String> = files_below(&root.join("lto")).into_iter().filter(|f| f.contains(".thinlto-")).collect();
+    assert!(left.is_empty(), "work files left behind: {left:?}");
+}
+
+#[test]
+fn backend_rejects_a_pack_that_does_not_match_its_imports() {
+    let dir = indexed();
+    let root = dir.path();
+    index_with_packs(root);
+    let expect_failure = |expected: &str| {
+        let stderr = thinlto_fails(&mut backend_from_pack(root));
+        assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
+        let left: Vec<String> = files_below(&root.join("lto"))
+            .into_iter()
+            .filter(|f| f.starts_with("main.o") && f != "main.o.pack" || f.contains(".thinlto-"))
+            .collect();
+        assert_eq!(left, ["main.o.imports", "main.o.thinlto.bc"], "outputs left behind");
+    };
+
+    let good = std::fs::read(root.join("lto/main.o.pack")).unwrap();
+    write(&root.join("lto/main.o.pack"), &good[..good.len() - 1]);
+    expect_failure("pack 'lto/main.o.pack' is truncated: its header promises");
+
+    write(&root.join("lto/main.o.pack"), b"thinlto-pack 1\n\n");
+    expect_failure(
+        "imported file 'obj/helper.o' (listed in 'lto/main.o.imports' line 1) is missing from pack 'lto/main.o.pack'",
+    );
+
+    let helper = std::fs::read(root.join("obj/helper.o")).unwrap();
+    let mut extra = format!("thinlto-pack 1\n{} obj/helper.o\n1 obj/zzz.o\n\n", helper.len()).into_bytes();
+    extra.extend_from_slice(&helper);
+    extra.push(b'Z');
+    write(&root.join("lto/main.o.pack"), &extra);
+    expect_failure("holds 'obj/zzz.o', which imports list 'lto/main.o.imports' does not name");
+
+    write(&root.join("lto/main.o.pack"), b"thinlto-pack 1\n1 ../escape.o\n\nX");
+    expect_failure("pack 'lto/main.o.pack' header line 2: path '../escape.o' escapes the exec root");
+
+    std::fs::remove_file(root.join("lto/main.o.pack")).unwrap();
+    expect_failure("cannot read pack 'lto/main.o.pack'");
+}
+
 #[test]
 fn timings_are_appended_only_when_asked() {
     let dir = indexed();

@@ -20,6 +20,15 @@ load(":providers.bzl", "BitcodeInfo")
 load(":rust.bzl", "CPP_TOOLCHAIN_TYPE")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
+# The thin link, the backends and the final link run outside Bazel's local sandbox, which
+# would cost a symlink per declared input and a directory per action: ~15 ms per backend and
+# ~1 s for a thin link and a final link of 1,000 modules, on the critical path of every
+# build (BENCHMARKS.md). The helper confines them itself: it hands clang and lld only paths
+# from the manifest and the plan, and in `packed` and `bundle` mode runs each backend's clang
+# in a private directory holding only its module, index and imports. Remote execution (which
+# ignores this tag) proves the declared inputs complete: tests/e2e/test_remote.py.
+UNSANDBOXED = {"no-sandbox": "1"}
+
 def _bitcode_aspect_impl(target, ctx):
     if BitcodeInfo in target:
         return []
@@ -153,16 +162,12 @@ def _link_thinlto(ctx, cc_info):
     index_outputs = [plan, final_params] + [m.index for m in modules] + [m.imports for m in modules]
     index_args = ctx.actions.args()
     index_args.add_all(["index", "--manifest", manifest, "--plan", plan, "--final-link-params", final_params])
-    requirements = {}
     if mode == "packed":
         index_args.add("--packs")
         index_outputs.extend([m.pack for m in modules])
     elif mode == "bundle":
         index_args.add("--bundles")
         index_outputs.extend([m.bundle for m in modules])
-
-        # Hard links from the bitcode into the bundles: a sandbox would force copies.
-        requirements["no-sandbox"] = "1"
     link_inputs = depset([manifest] + bitcode + native)
     ctx.actions.run(
         executable = helper,
@@ -171,7 +176,7 @@ def _link_thinlto(ctx, cc_info):
         outputs = index_outputs,
         mnemonic = "ThinLtoIndex",
         progress_message = "ThinLTO thin link (index) of {} ({} bitcode modules)".format(ctx.label, len(modules)),
-        execution_requirements = requirements,
+        execution_requirements = UNSANDBOXED,
     )
 
     all_bitcode = depset(bitcode)
@@ -181,10 +186,8 @@ def _link_thinlto(ctx, cc_info):
         ctx.actions.write(bitcode_list, "".join([b.path + "\n" for b in bitcode]))
 
     # all_bitcode declares every module so that the unused list can name what a backend
-    # skipped; a sandbox would stage all of them (N^2 symlinks for the link). clang runs in
-    # the exec root too: a private directory would cost one symlink per import, ~0.5 s for
-    # a `main` that imports every module, on the critical path of every build.
-    backend_requirements = {"no-sandbox": "1"} if mode == "all_bitcode" else {}
+    # skipped; clang runs in the exec root: a private directory would cost one symlink per
+    # import, ~0.5 s for a `main` that imports every module, on the critical path.
     compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)] + ctx.fragments.cpp.copts + ctx.attr.backend_copts
     for m in modules:
         args = ctx.actions.args()
@@ -211,7 +214,7 @@ def _link_thinlto(ctx, cc_info):
             inputs = inputs,
             outputs = outputs,
             unused_inputs_list = unused,
-            execution_requirements = backend_requirements,
+            execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
         )
@@ -221,6 +224,7 @@ def _link_thinlto(ctx, cc_info):
         arguments = ["link", "--manifest", manifest.path, "--params", final_params.path],
         inputs = depset([manifest, final_params] + [m.object for m in modules] + native),
         outputs = [out],
+        execution_requirements = UNSANDBOXED,
         mnemonic = "ThinLtoLink",
         progress_message = "ThinLTO final link of {}".format(ctx.label),
     )

@@ -2,7 +2,8 @@
 
 Every compile, index, backend and link action of examples/mixed runs on Buildbarn's
 worker, which sees only the inputs the action declares: the build succeeding and the
-program running prove that each backend's pruned inputs (`bundle` mode) are complete.
+program running prove that each backend's pruned inputs (its module, index, imports list
+and pack: the default `packed` mode) are complete.
 tests/remote/ holds the cluster (cluster.py) and how Buildbarn is installed.
 """
 
@@ -21,7 +22,6 @@ from test_examples import EXPECTED
 sys.path.insert(0, str(ROOT / "tests" / "remote"))
 from cluster import INSTALL, binaries_missing, buildbarn_cluster  # noqa: E402
 
-BUNDLE = ("--//rules/settings:backend_inputs=bundle",)
 # Each kind of spawn the ThinLTO build of a mixed C++/Rust program has.
 MNEMONICS = {"RustcCompile", "CppCompile", "ThinLtoIndex", "ThinLtoBackend", "ThinLtoLink"}
 # No bazel-* symlinks into these throwaway output bases.
@@ -84,7 +84,7 @@ def test_every_action_runs_remotely(output_base, tmp_path):
     # A fresh cluster per test (an empty CAS and action cache). Not a fixture: a failure
     # in the block passes through it, which prints the cluster's logs.
     with buildbarn_cluster(tmp_path / "bb") as cluster:
-        flags = (*THINLTO, *BUNDLE, *NO_SYMLINKS, f"--remote_executor={cluster.endpoint}", "--spawn_strategy=remote")
+        flags = (*THINLTO, *NO_SYMLINKS, f"--remote_executor={cluster.endpoint}", "--spawn_strategy=remote")
         output_base.bazel("build", f"--execution_log_json_file={log}", *flags, "//examples/mixed")
         binary = built_binary(output_base, *flags)  # (`info` with these flags asks the cluster too)
 
@@ -103,7 +103,7 @@ def test_every_action_runs_remotely(output_base, tmp_path):
 def test_rebuild_after_clean_comes_from_remote_cache(output_base, tmp_path):
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     with buildbarn_cluster(tmp_path / "bb") as cluster:
-        flags = (*THINLTO, *BUNDLE, *NO_SYMLINKS, f"--remote_cache={cluster.endpoint}")
+        flags = (*THINLTO, *NO_SYMLINKS, f"--remote_cache={cluster.endpoint}")
         output_base.bazel("build", f"--execution_log_json_file={first}", *flags, "//examples/mixed")
         output_base.bazel("clean")
         out = output_base.bazel("build", f"--execution_log_json_file={second}", *flags, "//examples/mixed")
@@ -117,5 +117,5 @@ def test_rebuild_after_clean_comes_from_remote_cache(output_base, tmp_path):
     assert executed == [], f"executed after clean: {executed}"
     assert "remote cache hit" in out
 
-    # The outputs (tree artifacts, the bundles, included) came back from the cache intact.
+    # The outputs (the packs included) came back from the cache intact.
     assert run([str(binary)]).splitlines() == EXPECTED["mixed"]

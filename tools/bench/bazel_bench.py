@@ -156,9 +156,18 @@ HEADER = ("common/tune.h", r"(\{ return a \^ )(\d+)u")
 
 
 def plan_bytes(bin_dir, pkg, execroot):
+    """Bitcode bytes each backend declares: its module and its imports, or its module and its
+    pack (the imports plus a header line each) where the thin link wrote packs."""
     plan = json.loads((bin_dir / pkg / "app.lto" / "plan.json").read_text())
     size = {m["module"]: (execroot / m["module"]).stat().st_size for m in plan["modules"]}
-    per_backend = sorted(size[m["module"]] + sum(size[i] for i in m["imports"]) for m in plan["modules"])
+
+    def declared(m):
+        pack = execroot / (m["object"] + ".pack")
+        if pack.exists():
+            return size[m["module"]] + pack.stat().st_size
+        return size[m["module"]] + sum(size[i] for i in m["imports"] if i != m["module"])
+
+    per_backend = sorted(declared(m) for m in plan["modules"])
     return {
         "backends": len(per_backend),
         "median_bytes": statistics.median(per_backend),
@@ -177,15 +186,18 @@ def runtime(binary):
     return statistics.median(times)
 
 
-def index_rerun(helper, execroot, lto_dir, scratch):
-    """The index action again, outside Bazel: wall time and peak RSS (lld included), and the
-    helper's own part of it (THINLTO_TIMINGS).
+def index_rerun(bazel, flags, target, execroot, scratch):
+    """The index action again (its command line from aquery), outside Bazel: wall time and peak
+    RSS (lld included), and the helper's own part of it (THINLTO_TIMINGS).
 
     It rewrites the per-module files in place with the same bytes, so it runs last in a round."""
-    rel = lto_dir.resolve().relative_to(execroot.resolve())
+    out = bazel("aquery", *flags, "--include_artifacts=false", "--output=jsonproto", f'mnemonic("ThinLtoIndex", {target})')
+    argv = json.JSONDecoder().raw_decode(out, out.index("{"))[0]["actions"][0]["arguments"]
+    argv = [str(bazel.helper), *argv[1:]]
+    for opt, dest in (("--plan", "plan.json"), ("--final-link-params", "final.params")):
+        argv[argv.index(opt) + 1] = f"{scratch}/{dest}"
     timings = Path(scratch) / "index-timings.jsonl"
-    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(helper), "index", "--manifest", str(rel / "manifest.json"),
-                          "--plan", f"{scratch}/plan.json", "--final-link-params", f"{scratch}/final.params"],
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *argv],
                          cwd=execroot, check=True, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "THINLTO_TIMINGS": str(timings)}).stderr
     wall, rss_kb = out.strip().splitlines()[-1].split()
@@ -277,7 +289,7 @@ def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
 
     if rep == 0 and variant.ours:
         bazel("build", *flags, target)  # back to the unedited program
-        r["index"] = index_rerun(bazel.helper, execroot, bin_dir / pkg / "app.lto", scratch)
+        r["index"] = index_rerun(bazel, flags, target, execroot, scratch)
         if share:
             r["helper"] = helper_share(bazel, flags, target, execroot, r["index"]["own_s"],
                                        r["profile"][0]["action_time"], scratch)

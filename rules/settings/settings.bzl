@@ -20,13 +20,18 @@ backend_inputs_flag = rule(
 
 Starlark cannot discover inputs, so every backend's inputs are fixed before the thin link runs:
 
-- `all_bitcode`: each backend declares every bitcode module of the link, and the helper reports
-  all but its imports in `unused_inputs_list`, so only a change to a module it imports re-runs
-  it. Backends run outside Bazel's sandbox (which would stage all N modules for each of N
-  backends); the helper runs clang in a private directory holding only the module and its
-  imports. Fastest at N=200; at N=1,000 its N^2 declared inputs make it slower than Bazel's
-  native thin_lto (BENCHMARKS.md). A remote input root would hold all bitcode.
-- `bundle`: the thin link hard-links (or copies) each module's imports into a per-module tree
-  artifact, and each backend declares only that: exact inputs, for remote execution, where the
-  CAS stores each blob once.""",
+- `packed` (default): the thin link writes each module's imports into one file, its pack
+  (`<object>.pack`), and a backend declares its module, its index, its imports list and its
+  pack: exact inputs (it re-runs only when a module it imports changes; a remote input root
+  holds only what it reads) in four declared files, whatever the program's size. The helper
+  unpacks the pack into the private directory clang runs in.
+- `all_bitcode`: each backend declares every bitcode module of the link, and the helper
+  reports all but its imports in `unused_inputs_list`; clang runs in the exec root. N^2
+  declared inputs, which Bazel re-checks on every rebuild; a remote input root would hold
+  all bitcode.
+- `bundle`: the thin link hard-links (or copies) each module's imports into a per-module
+  tree artifact, and each backend declares only that: exact inputs, as many files as
+  imports. Remotely, the CAS stores each module once rather than once per pack.
+
+Measurements of all three against Bazel's native thin_lto: BENCHMARKS.md.""",
 )

@@ -285,7 +285,9 @@ def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
             r[name].append(bazel.timed_build(*flags, f"--profile={prof}", "--noslim_profile", target))
         finally:
             edit(path, pattern, -1)
-        r[f"{name}_backends"].append(profile_stats(prof)["backend_count"])
+        stats = profile_stats(prof)
+        r[f"{name}_backends"].append(stats["backend_count"])
+        r.setdefault(f"{name}_profile", []).append(stats)
 
     if rep == 0 and variant.ours:
         bazel("build", *flags, target)  # back to the unedited program
@@ -322,6 +324,15 @@ def markdown(results):
         out.append(f"| {n:,} | {v} | {len(r['cold'])} | {med(r['cold'])} | {med([x['critical_path'] for x in p])} | "
                    f"{med([x['lto_phase'] for x in p])} | {med(r['leaf'])} ({med(r['leaf_backends'], '{:.0f}')}) | "
                    f"{header} | {r['runtime']:.2f} s |")
+    phased = [(k, r) for k, r in rows if r.get("leaf_profile") and r["profile"][0]["lto_phase"] is not None]
+    if phased:
+        # The compile phase is the same work in every variant and varies with the machine;
+        # the LTO phase is where the designs differ.
+        out += ["", "| N | variant | LTO phase (thin link start to final link end): cold / leaf edit / header edit |",
+                "|---|---|---|"]
+        for (n, v), r in phased:
+            lto = [med([x["lto_phase"] for x in r.get(k) or []]) for k in ("profile", "leaf_profile", "header_profile")]
+            out.append(f"| {n:,} | {v} | {' / '.join(lto)} |")
     out += ["", "| N | variant | index action | backend actions: count / sum / median / max | all action time | "
                 "index re-run: wall / peak RSS | helper's own time (share of all action time) |",
             "|---|---|---|---|---|---|---|"]

@@ -3,10 +3,12 @@
 //!
 //! By default clang runs in a private directory that holds only those files,
 //! laid out as in the exec root, so a backend can never read an import its
-//! plan did not name, whatever the surrounding sandbox allows. With
-//! `in_exec_root` it runs in the exec root itself: that costs no file system
-//! entry per import (`main` may import every module of the program), for
-//! actions that declare every module anyway. Either way every import must
+//! plan did not name, whatever the surrounding sandbox allows. The imports
+//! come from the exec root (or a bundle directory) as symlinks, or from the
+//! module's import pack ([`crate::pack`]), unpacked there. With
+//! `in_exec_root` clang runs in the exec root itself: that costs no file
+//! system entry per import (`main` may import every module of the program),
+//! for actions that declare every module anyway. Either way every import must
 //! exist before clang starts, and the result is checked: clang exits 0 when
 //! an import is missing, prints the error and writes an empty object
 //! (llvm#75441); that, and any other empty or non-ELF output, is a failure.
@@ -74,17 +76,29 @@ pub fn run(req: &BackendRequest) -> Result<()> {
     let abs_root =
         std::fs::canonicalize(root).with_context(|| format!("cannot resolve exec root '{}'", root.display()))?;
     let import_root = req.import_root.map(|d| abs_root.join(d.as_str())).unwrap_or_else(|| abs_root.clone());
-    let stage_in = (!req.in_exec_root).then(|| work.path());
-    stage(&abs_root.join(req.module.as_str()), stage_in, req.module, req.module, None)?;
-    stage(&abs_root.join(req.index.as_str()), stage_in, req.index, req.index, None)?;
-    match req.import_pack {
+    let pack = match req.import_pack {
         Some(pack_path) => {
             if req.in_exec_root || req.import_root.is_some() {
-                bail!("an import pack is unpacked into the backend's private directory: it excludes --in-exec-root and --import-root");
+                bail!("an import pack replaces --in-exec-root and --import-root");
             }
             let pack = Pack::read(&pack_path.under(root))?;
             check_pack(&pack, pack_path, &imports, req)?;
-            pack.unpack(work.path())?;
+            Some(pack)
+        }
+        None => None,
+    };
+    // Where the exec root already holds every member of the pack byte for byte (a local,
+    // unsandboxed action), clang reads them there, as from the pack: nothing to unpack.
+    // Anywhere else (a sandbox, a remote worker, a stale file) it gets the pack's copies.
+    let in_exec_root = req.in_exec_root || pack.as_ref().is_some_and(|p| p.matches_files_under(&abs_root));
+    let stage_in = (!in_exec_root).then(|| work.path());
+    stage(&abs_root.join(req.module.as_str()), stage_in, req.module, req.module, None)?;
+    stage(&abs_root.join(req.index.as_str()), stage_in, req.index, req.index, None)?;
+    match &pack {
+        Some(pack) => {
+            if let Some(dir) = stage_in {
+                pack.unpack(dir)?;
+            }
         }
         None => {
             for (line, imp) in imports.iter().enumerate() {

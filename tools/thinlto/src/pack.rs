@@ -125,14 +125,32 @@ impl Pack {
         Some(&self.bytes[self.members[i].1.clone()])
     }
 
+    /// Whether `root` holds every member at its exec-root path with exactly
+    /// the pack's bytes (symlinks followed).
+    pub fn matches_files_under(&self, root: &Path) -> bool {
+        self.members.iter().all(|(path, range)| {
+            let want = &self.bytes[range.clone()];
+            match std::fs::File::open(path.under(root)) {
+                Ok(mut f) => {
+                    let mut have = Vec::with_capacity(want.len());
+                    // One byte more than expected: a longer file does not match.
+                    Read::by_ref(&mut f).take(want.len() as u64 + 1).read_to_end(&mut have).is_ok() && have == want
+                }
+                Err(_) => false,
+            }
+        })
+    }
+
     /// Writes every member below `dir` at its exec-root path.
     pub fn unpack(&self, dir: &Path) -> anyhow::Result<()> {
         use anyhow::Context;
+        let mut made = std::collections::HashSet::new();
         for (path, range) in &self.members {
             let dest = path.under(dir);
-            if let Some(parent) = dest.parent() {
+            if let Some(parent) = dest.parent().filter(|p| !made.contains(*p)) {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("cannot create directory '{}'", parent.display()))?;
+                made.insert(parent.to_path_buf());
             }
             std::fs::write(&dest, &self.bytes[range.clone()])
                 .with_context(|| format!("cannot unpack '{path}' to '{}'", dest.display()))?;

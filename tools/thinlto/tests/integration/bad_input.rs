@@ -154,10 +154,19 @@ fn index_packs_exactly_the_imports_and_the_backend_uses_them() {
     assert!(std::fs::read(root.join("lto/main.o.pack")).unwrap() == expected, "main's pack is not exactly helper.o");
     assert_eq!(std::fs::read(root.join("lto/helper.o.pack")).unwrap(), b"thinlto-pack 1\n\n");
 
-    // The imports come from the pack alone: the exec root's copy may go.
-    std::fs::rename(root.join("obj/helper.o"), root.join("helper.o.away")).unwrap();
+    // The exec root holds the imports as packed: clang reads them in place.
     run(&mut backend_from_pack(root));
-    assert!(staged == std::fs::read(root.join("lto/main.o")).unwrap(), "objects differ");
+    assert!(staged == std::fs::read(root.join("lto/main.o")).unwrap(), "objects differ (imports in place)");
+    // A stale copy in the exec root is not used: the pack's bytes are.
+    let helper = std::fs::read(root.join("obj/helper.o")).unwrap();
+    write(&root.join("obj/helper.o"), b"BC\xC0\xDEstale bitcode that is not a module");
+    run(&mut backend_from_pack(root));
+    assert!(staged == std::fs::read(root.join("lto/main.o")).unwrap(), "objects differ (stale import in exec root)");
+    // And none at all (a sandbox or a remote worker): the pack alone.
+    std::fs::remove_file(root.join("obj/helper.o")).unwrap();
+    run(&mut backend_from_pack(root));
+    assert!(staged == std::fs::read(root.join("lto/main.o")).unwrap(), "objects differ (import only in the pack)");
+    write(&root.join("obj/helper.o"), &helper);
     let left: Vec<String> = files_below(&root.join("lto")).into_iter().filter(|f| f.contains(".thinlto-")).collect();
     assert!(left.is_empty(), "work files left behind: {left:?}");
 }

@@ -39,5 +39,18 @@ echo "== what the thin link planned (thinlto explain)"
 "$helper" explain --plan "$bin/examples/mixed/mixed.lto/plan.json"
 
 echo
+echo "== what main's backend declared: its module, index, imports list and pack (the bitcode it imports)"
+python3 - "$bin/examples/mixed/mixed.lto" <<'PY'
+import pathlib, sys
+lto = pathlib.Path(sys.argv[1])
+pack = next(lto.rglob("main.o.pack"))
+header = pack.read_bytes().split(b"\n\n", 1)[0].decode().splitlines()
+print(f"  {pack.relative_to(lto)}: {pack.stat().st_size} bytes, {header[0]!r}")
+for line in header[1:]:
+    size, path = line.split(" ", 1)
+    print(f"    {int(size):7d}  {path}")
+PY
+
+echo
 echo "== calls left in main (none to rust_square_plus_one, geometry_initialized or cpp_square: inlined)"
 llvm-objdump-22 -d --no-show-raw-insn --disassemble-symbols=main "$bin/examples/mixed/mixed" | grep -E 'call' || true

@@ -23,8 +23,10 @@ Starlark cannot discover inputs, so every backend's inputs are fixed before the 
 - `packed` (default): the thin link writes each module's imports into one file, its pack
   (`<object>.pack`), and a backend declares its module, its index, its imports list and its
   pack: exact inputs (it re-runs only when a module it imports changes; a remote input root
-  holds only what it reads) in four declared files, whatever the program's size. The helper
-  unpacks the pack into the private directory clang runs in.
+  holds only what it reads) in four declared files, whatever the program's size. Where the
+  exec root already holds every packed module byte for byte (a local unsandboxed action)
+  clang reads them there; elsewhere the helper unpacks the pack into the private directory
+  clang runs in.
 - `all_bitcode`: each backend declares every bitcode module of the link, and the helper
   reports all but its imports in `unused_inputs_list`; clang runs in the exec root. N^2
   declared inputs, which Bazel re-checks on every rebuild; a remote input root would hold

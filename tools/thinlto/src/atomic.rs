@@ -77,53 +77,6 @@ impl OutputSet {
         Ok(())
     }
 
-    /// Like [`OutputSet::add_with`] for many outputs at once (`items`: each
-    /// output's path and what `write` needs to make it), written by a few
-    /// threads: the thin link's per-module outputs are on the critical path
-    /// of every build, and nothing else runs while they are written.
-    pub fn add_all_with<T: Sync>(
-        &mut self,
-        items: &[(PathBuf, T)],
-        write: impl Fn(&T, &mut dyn Write) -> std::io::Result<()> + Sync,
-    ) -> Result<()> {
-        let dirs: std::collections::BTreeSet<PathBuf> = items.iter().map(|(p, _)| parent_dir(p)).collect();
-        for dir in &dirs {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory '{}'", dir.display()))?;
-        }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-        let chunk = items.len().div_ceil(threads).max(1);
-        let write = &write;
-        let written: Vec<Result<Vec<(tempfile::TempPath, PathBuf)>>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = items
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        let mut done = Vec::with_capacity(part.len());
-                        for (path, item) in part {
-                            let dir = parent_dir(path);
-                            let mut tmp = tempfile::Builder::new()
-                                .prefix(".thinlto-tmp")
-                                .tempfile_in(&dir)
-                                .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
-                            let mut w = std::io::BufWriter::with_capacity(64 << 10, tmp.as_file_mut());
-                            write(item, &mut w)
-                                .and_then(|()| w.flush())
-                                .with_context(|| format!("cannot write '{}'", path.display()))?;
-                            drop(w);
-                            done.push((tmp.into_temp_path(), path.clone()));
-                        }
-                        Ok(done)
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().expect("an output writer panicked")).collect()
-        });
-        for part in written {
-            self.pending.extend(part?);
-        }
-        Ok(())
-    }
-
     pub fn commit(self) -> Result<()> {
         for (tmp, path) in self.pending {
             tmp.persist(&path).with_context(|| format!("cannot rename into '{}'", path.display()))?;
@@ -150,31 +103,6 @@ mod tests {
         set.add(&out, b"y").unwrap();
         set.commit().unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), b"y");
-    }
-
-    #[test]
-    fn many_outputs_are_written_together_or_not_at_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let items: Vec<(PathBuf, u32)> = (0..50).map(|i| (dir.path().join(format!("d{}/f{i}", i % 3)), i)).collect();
-        let mut set = OutputSet::new();
-        let failed = set.add_all_with(&items, |&i, w| {
-            if i == 37 {
-                return Err(std::io::Error::other("disk full"));
-            }
-            write!(w, "{i}")
-        });
-        assert!(format!("{:#}", failed.unwrap_err()).contains("disk full"));
-        drop(set);
-        for d in 0..3 {
-            assert_eq!(std::fs::read_dir(dir.path().join(format!("d{d}"))).unwrap().count(), 0, "temporaries left");
-        }
-        let mut set = OutputSet::new();
-        set.add_all_with(&items, |&i, w| write!(w, "{i}")).unwrap();
-        assert!(!items[0].0.exists());
-        set.commit().unwrap();
-        for (path, i) in &items {
-            assert_eq!(std::fs::read_to_string(path).unwrap(), i.to_string());
-        }
     }
 
     #[test]

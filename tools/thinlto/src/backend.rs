@@ -5,7 +5,8 @@
 //! laid out as in the exec root, so a backend can never read an import its
 //! plan did not name, whatever the surrounding sandbox allows. The imports
 //! come from the exec root (or a bundle directory) as symlinks, or from the
-//! module's import pack ([`crate::pack`]), unpacked there. With
+//! module's import pack ([`crate::pack`]), unpacked there unless the exec
+//! root already holds every member byte for byte (then clang runs there). With
 //! `in_exec_root` clang runs in the exec root itself: that costs no file
 //! system entry per import (`main` may import every module of the program),
 //! for actions that declare every module anyway. Either way every import must
@@ -33,8 +34,9 @@ pub struct BackendRequest<'a> {
     /// Where the imported modules are: the exec root itself, or a bundle
     /// directory holding them at their exec-root paths.
     pub import_root: Option<&'a ExecPath>,
-    /// Or a pack holding them (see [`crate::pack`]), unpacked into the
-    /// private directory; it must hold exactly what the imports list names.
+    /// Or a pack holding them (see [`crate::pack`]): exactly what the imports
+    /// list names, read in the exec root when it holds the same bytes, else
+    /// unpacked into the private directory.
     pub import_pack: Option<&'a ExecPath>,
     pub output: &'a ExecPath,
     /// Run clang in the exec root rather than in a private directory.

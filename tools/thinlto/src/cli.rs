@@ -87,9 +87,10 @@ pub enum Command {
         /// (a bundle); default: the exec root.
         #[arg(long, conflicts_with = "import_pack")]
         import_root: Option<String>,
-        /// A pack holding the imported modules (written by `index --packs`):
-        /// unpacked into the private directory clang runs in. Every module the
-        /// imports list names must be in it.
+        /// A pack holding the imported modules (written by `index --packs`),
+        /// holding exactly what the imports list names. clang reads them in the
+        /// exec root if it holds them byte for byte, else unpacked into the
+        /// private directory it runs in.
         #[arg(long)]
         import_pack: Option<String>,
         /// The object to write.

@@ -116,7 +116,7 @@ impl Pack {
     }
 
     pub fn contains(&self, path: &ExecPath) -> bool {
-        self.members.binary_search_by(|(p, _)| p.cmp(path)).is_ok()
+        self.get(path).is_some()
     }
 
     /// The bytes of one member.
@@ -128,17 +128,9 @@ impl Pack {
     /// Whether `root` holds every member at its exec-root path with exactly
     /// the pack's bytes (symlinks followed).
     pub fn matches_files_under(&self, root: &Path) -> bool {
-        self.members.iter().all(|(path, range)| {
-            let want = &self.bytes[range.clone()];
-            match std::fs::File::open(path.under(root)) {
-                Ok(mut f) => {
-                    let mut have = Vec::with_capacity(want.len());
-                    // One byte more than expected: a longer file does not match.
-                    Read::by_ref(&mut f).take(want.len() as u64 + 1).read_to_end(&mut have).is_ok() && have == want
-                }
-                Err(_) => false,
-            }
-        })
+        self.members
+            .iter()
+            .all(|(path, range)| std::fs::read(path.under(root)).is_ok_and(|have| have == self.bytes[range.clone()]))
     }
 
     /// Writes every member below `dir` at its exec-root path.

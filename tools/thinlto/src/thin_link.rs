@@ -127,20 +127,15 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
         outputs.add(&req.exec_root.join(p), &linelist::render(plan.loaded().map(|mp| &mp.object)))?;
     }
     if req.packs {
-        let packs: Vec<(PathBuf, Vec<(&ExecPath, PathBuf)>)> = plan
-            .modules
-            .iter()
-            .map(|mp| {
-                let pack = module_files(prefix, &prefix.new, &mp.module).expect("validated").pack;
-                let members = plan
-                    .imports(mp)
-                    .filter(|i| i.module != mp.module)
-                    .map(|i| (&i.module, i.module.under(req.exec_root)))
-                    .collect();
-                (pack.under(req.exec_root), members)
-            })
-            .collect();
-        outputs.add_all_with(&packs, |members, w| crate::pack::write(w, members))?;
+        for mp in &plan.modules {
+            let pack = module_files(prefix, &prefix.new, &mp.module).expect("validated").pack;
+            let members: Vec<(&ExecPath, PathBuf)> = plan
+                .imports(mp)
+                .filter(|i| i.module != mp.module)
+                .map(|i| (&i.module, i.module.under(req.exec_root)))
+                .collect();
+            outputs.add_with(&pack.under(req.exec_root), |w| crate::pack::write(w, &members))?;
+        }
     }
     if req.module_plans {
         for mp in &plan.modules {

@@ -43,6 +43,8 @@ pub enum PackError {
     Unsorted { file: PathBuf, line: usize, path: String },
     #[error("pack '{file}' is truncated: its header promises {expected} bytes of members, it holds {actual}")]
     Truncated { file: PathBuf, expected: u64, actual: u64 },
+    #[error("pack '{file}': the sizes in its header add up to more than any file can hold")]
+    SizesOverflow { file: PathBuf },
     #[error("pack '{file}' has {extra} bytes after its last member")]
     TrailingBytes { file: PathBuf, extra: u64 },
 }
@@ -93,7 +95,12 @@ impl Pack {
             }
             sizes.push((path, size));
         }
-        let expected: u64 = sizes.iter().map(|(_, s)| s).sum();
+        // Sizes come from the file: sum them checked, so that sizes adding up
+        // past u64 are an error, not a wrap.
+        let expected = sizes
+            .iter()
+            .try_fold(0u64, |sum, (_, size)| sum.checked_add(*size))
+            .ok_or(PackError::SizesOverflow { file: file() })?;
         let actual = (bytes.len() - pos) as u64;
         if actual < expected {
             return Err(PackError::Truncated { file: file(), expected, actual });
@@ -101,6 +108,7 @@ impl Pack {
         if actual > expected {
             return Err(PackError::TrailingBytes { file: file(), extra: actual - expected });
         }
+        // Every size fits: their sum is the number of bytes after the header.
         let mut members = Vec::with_capacity(sizes.len());
         for (path, size) in sizes {
             let end = pos + size as usize;
@@ -243,5 +251,8 @@ mod tests {
         assert!(parse_err(b"thinlto-pack 1\n4 a.o\n\nAB")
             .contains("truncated: its header promises 4 bytes of members, it holds 2"));
         assert!(parse_err(b"thinlto-pack 1\n1 a.o\n\nAB").contains("1 bytes after its last member"));
+        // Sizes that add up past u64 (this panicked once: "slice index starts at 47 but ends at 46").
+        assert!(parse_err(b"thinlto-pack 1\n18446744073709551615 a.o\n2 b.o\n\nAB").contains("add up to more than"));
+        assert!(parse_err(b"thinlto-pack 1\n18446744073709551615 a.o\n\nAB").contains("truncated"));
     }
 }

@@ -15,20 +15,7 @@ helper=$(bazel info --config=thinlto output_base 2>/dev/null)/external/thinlto_h
 
 echo
 echo "== actions run, by mnemonic"
-python3 - "$log" <<'PY'
-import collections, json, sys
-text, dec, i, seen = open(sys.argv[1]).read(), json.JSONDecoder(), 0, collections.Counter()
-while i < len(text):
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i < len(text):
-        spawn, i = dec.raw_decode(text, i)
-        seen[spawn["mnemonic"] + (" (cached)" if spawn.get("remoteCacheHit") else "")] += 1
-for mnemonic, n in sorted(seen.items()):
-    print(f"  {n:3d}  {mnemonic}")
-if not seen:
-    print("  (nothing: everything was up to date; edit a source under examples/mixed and run again)")
-PY
+python3 tools/thinlto_inspect.py actions "$log"
 
 echo
 echo "== the program"
@@ -40,16 +27,7 @@ echo "== what the thin link planned (thinlto explain)"
 
 echo
 echo "== what main's backend declared: its module, index, imports list and pack (the bitcode it imports)"
-python3 - "$bin/examples/mixed/mixed.lto" <<'PY'
-import pathlib, sys
-lto = pathlib.Path(sys.argv[1])
-pack = next(lto.rglob("main.o.pack"))
-header = pack.read_bytes().split(b"\n\n", 1)[0].decode().splitlines()
-print(f"  {pack.relative_to(lto)}: {pack.stat().st_size} bytes, {header[0]!r}")
-for line in header[1:]:
-    size, path = line.split(" ", 1)
-    print(f"    {int(size):7d}  {path}")
-PY
+python3 tools/thinlto_inspect.py pack "$(find "$bin/examples/mixed/mixed.lto" -name main.o.pack)"
 
 echo
 echo "== calls left in main (none to rust_square_plus_one, geometry_initialized or cpp_square: inlined)"

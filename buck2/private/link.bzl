@@ -18,14 +18,16 @@ prelude adds that an action re-runs whenever its analysis re-runs; the buck2 bui
 unchanged, so what one action per module saves there is analysis.) Everything the helper
 can parse (fragments, plans) it writes as JSON; Starlark only maps paths to artifacts.
 
-Paths. The helper names each module's files by lld's prefix rule (tools/thinlto/src/
-layout.rs): module `OLD/REST` gets `NEW/REST.thinlto.bc`, `NEW/REST.imports` and the backend
-object `NEW/REST`. Buck2 wants every output declared by name before its action runs, so
-every bitcode module is first put under one directory of this target, OLD = `thinlto/bc`,
-at a REST chosen here (`a<N>/<member>` for archive members, `o<N>/<name>` for loose
-objects), and the thin-link dynamic action declares `thinlto/lto/REST.*` for each. All of
-these outputs have configuration-based paths (`has_content_based_path = False`): the
-helper and lld must know the paths before the contents exist.
+Paths. The manifest names, per bitcode module, where the thin link and the backend write its
+files; the helper runs lld into a staging directory of its own and moves each file there.
+Loose objects are linked where they are; archive members are extracted under
+`thinlto/bc/a<N>/`, and each module's files go to `thinlto/lto/<o|a><N>/<name>.*`. All of
+these outputs have configuration-based paths (`has_content_based_path = False`): the helper
+and lld must know the paths before the contents exist.
+
+The final link is a dynamic action too, reading the plan: it depends on the backend objects
+of the modules the linker loaded only, so a module nothing referenced (a lazy member) never
+has its backend run.
 """
 
 load("@prelude//cxx:cxx_toolchain_types.bzl", "CxxToolchainInfo")
@@ -43,26 +45,23 @@ load(
 )
 load(":toolchain.bzl", "CONFIG_HINT", "ThinLtoToolchainInfo")
 
-# Per-module plans (`thinlto index --module-plans` writes `<object>.plan.json` next to
-# each module's index): each backend's dynamic action reads only its own module's plan,
-# so a change to one plan re-analyses one backend. False reads the whole plan instead.
-_PER_MODULE_PLANS = True
+# The fragment, manifest and plan formats (tools/thinlto/src/{extract,manifest,plan}.rs)
+# this file writes and reads.
+_FRAGMENT_VERSION = 2
+_MANIFEST_VERSION = 2
+_PLAN_VERSION = 2
 
-# The fragment and manifest formats (tools/thinlto/src/{extract,manifest}.rs) this file writes and reads.
-_FRAGMENT_VERSION = 1
-_MANIFEST_VERSION = 1
-
-# Where, below the target's output directory, bitcode modules (OLD) and their
-# per-module files (NEW) go.
+# Where, below the target's output directory, extracted archive members and each module's
+# files go.
 _BC_DIR = "thinlto/bc"
 _LTO_DIR = "thinlto/lto"
 
-# One loose object of an ObjectsLinkable, copied to `thinlto/bc/<rest>`.
+# One loose object of an ObjectsLinkable.
 # buildifier: disable=name-conventions
 _LooseObject = record(
-    # `o<N>/<basename>`.
-    rest = str,
-    copy = Artifact,
+    # `o<N>/<basename>`: where below thinlto/lto/ its files go.
+    name = str,
+    object = Artifact,
     owner = str,
 )
 
@@ -76,11 +75,12 @@ _Part = record(
     # kind == "objects": the objects, and whether they are a lazy (--start-lib) group.
     objects = field(list[_LooseObject], []),
     lazy = field(bool, False),
-    # kind == "archive": `a<N>`, the directory of its members and the fragment's position
-    # in the dynamic action's list of fragments.
+    # kind == "archive": `a<N>`, the directory of its members, the fragment's position
+    # in the dynamic action's list of fragments, and whether every member is linked.
     tag = field(str, ""),
     members_dir = field(Artifact | None, None),
     fragment = field(int, -1),
+    whole = field(bool, False),
     # kind == "native": the archive.
     archive = field(Artifact | None, None),
 )
@@ -88,12 +88,15 @@ _Part = record(
 # One bitcode module of the link, once the fragments are read.
 # buildifier: disable=name-conventions
 _Module = record(
-    # Path below `thinlto/bc/`; the module's files are `thinlto/lto/<rest>.*`.
-    rest = str,
-    # The bitcode (a copy or an archive member).
+    # `<o|a><N>/<name>`: its files are `thinlto/lto/<name>.*`.
+    name = str,
+    # The bitcode (a loose object or an extracted archive member).
     bitcode = Artifact,
     index = Artifact,
     imports_file = Artifact,
+    # Its own plan: loaded or not, and what it imports.
+    plan = Artifact,
+    object = Artifact,
 )
 
 def _owner(artifact: Artifact) -> str:
@@ -122,10 +125,8 @@ def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo]) -> (lis
             if isinstance(linkable, ObjectsLinkable):
                 objects = []
                 for obj in linkable.objects or []:
-                    rest = "o{}/{}".format(n_objects, obj.basename)
+                    objects.append(_LooseObject(name = "o{}/{}".format(n_objects, obj.basename), object = obj, owner = _owner(obj)))
                     n_objects += 1
-                    copy = ctx.actions.copy_file(_BC_DIR + "/" + rest, obj, has_content_based_path = False)
-                    objects.append(_LooseObject(rest = rest, copy = copy, owner = _owner(obj)))
                 if objects:
                     parts.append(_Part(kind = "objects", objects = objects, lazy = not linkable.link_whole))
             elif isinstance(linkable, ArchiveLinkable):
@@ -147,13 +148,9 @@ def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo]) -> (lis
                     members.as_output(),
                     "--fragment",
                     fragment.as_output(),
-                    "--owner",
-                    _owner(archive.artifact),
                 )
-                if linkable.link_whole:
-                    cmd.add("--whole")
                 ctx.actions.run(cmd, category = "thinlto_extract", identifier = tag)
-                parts.append(_Part(kind = "archive", tag = tag, members_dir = members, fragment = len(fragments)))
+                parts.append(_Part(kind = "archive", tag = tag, members_dir = members, fragment = len(fragments), whole = linkable.link_whole))
                 fragments.append(fragment)
             elif isinstance(linkable, SharedLibLinkable):
                 fail("{}: {} is a shared library; distributed ThinLTO links static executables only (give the dependency preferred_linkage = \"static\")".format(ctx.label, linkable.lib.short_path))
@@ -182,7 +179,7 @@ def _member_name(path: str) -> str:
     return path[path.rfind("/") + 1:]
 
 def _splice_fragment(part: _Part, fragment: dict, label: Label, add_module) -> list:
-    """The fragment's manifest inputs, with each bitcode member registered as a module."""
+    """The manifest inputs of an extracted archive, each bitcode member registered as a module."""
     if fragment.get("version") != _FRAGMENT_VERSION:
         fail("{}: fragment of {} has version {}, these rules read {}: rules and helper are out of step".format(
             label,
@@ -190,68 +187,50 @@ def _splice_fragment(part: _Part, fragment: dict, label: Label, add_module) -> l
             fragment.get("version"),
             _FRAGMENT_VERSION,
         ))
-
-    def register(entry: dict):
-        if entry["kind"] == "bitcode":
-            name = _member_name(entry["path"])
-            add_module(part.tag + "/" + name, part.members_dir.project(name, hide_prefix = False))
-
+    archive = fragment["archive"]
     entries = []
-    for entry in fragment["inputs"]:
-        entries.extend(entry["members"] if entry["kind"] == "start_lib" else [entry])
-    for entry in entries:
-        register(entry)
+    for member in fragment["members"]:
+        name = _member_name(member["path"])
+        artifact = part.members_dir.project(name, hide_prefix = False)
+        if member["bitcode"]:
+            entries.append(add_module(part.tag + "/" + name, artifact, archive))
+        else:
+            entries.append({"kind": "object", "owner": archive, "path": artifact})
 
     # A staticlib rustc made with -Clinker-plugin-lto always has bitcode members (the crates'
     # code units and the allocator shim; std's are native). One with none was compiled
     # without it, and its Rust code would silently stay out of the thin link.
-    archive = fragment["archive"]
-    from_rustc = any([e["path"].endswith(".rcgu.o") for e in entries])
-    if from_rustc and archive.endswith(".a") and not any([e["kind"] == "bitcode" for e in entries]):
+    from_rustc = any([m["path"].endswith(".rcgu.o") for m in fragment["members"]])
+    if from_rustc and archive.endswith(".a") and not any([m["bitcode"] for m in fragment["members"]]):
         fail("{}: {} was compiled by rustc without -Clinker-plugin-lto (it has no bitcode members): add thinlto_rustc_flags() from @thinlto//buck2:defs.bzl to the Rust toolchain's rustc_flags ({})".format(
             label,
             archive,
             CONFIG_HINT,
         ))
-    return fragment["inputs"]
+    if part.whole or not entries:
+        return entries
+    return [{"kind": "start_lib", "members": entries}]
 
-def _module_plan(plan: dict, rest: str, label: Label) -> dict:
-    """The plan of module `rest`: a per-module plan file as it is, or its entry in the whole plan."""
-    if "modules" not in plan:
-        return plan
-    suffix = "/" + rest
-    for m in plan["modules"]:
-        if m["module"].endswith(suffix):
-            return m
-    fail("{}: the plan has no module {}".format(label, rest))
+def _path(artifact: Artifact | OutputArtifact) -> cmd_args:
+    """An output's path for the manifest, before the action that writes it has run."""
+    return cmd_args(artifact, delimiter = "", ignore_artifacts = True)
 
 def _backend_impl(
         actions: AnalysisActions,
-        plan: ArtifactValue,
+        module_plan: ArtifactValue,
         module: _Module,
-        modules: dict[str, Artifact],
+        bitcode: list[Artifact],
         helper: RunInfo,
         compiler: cmd_args,
         label: Label,
         out: OutputArtifact) -> list[Provider]:
-    p = _module_plan(plan.read_json(), module.rest, label)
+    p = module_plan.read_json()
+    if p.get("version") != _PLAN_VERSION:
+        fail("{}: the plan of {} has version {}, these rules read {}: rules and helper are out of step".format(label, module.name, p.get("version"), _PLAN_VERSION))
 
-    # A module the linker left unloaded (a lazy member nothing referenced) has a skip
-    # index; its backend writes an empty object, which the final link leaves out. It
-    # still runs here rather than `write`-ing an empty file: with buck2 83b3d4e270 an
-    # output bound by a write action in one build and by the same run action as an
-    # earlier build in the next kept the write's empty content (the final link then
-    # missed the module's symbols), measured by tests/buck2 (unloaded and loaded again).
-
-    # The module's path is OLD/rest: what precedes `rest` is OLD, the prefix every
-    # import shares (the helper checked each import is a module of the manifest).
-    old = p["module"][:len(p["module"]) - len(module.rest)]
-    imports = []
-    for path in p["imports"]:
-        rest = path[len(old):] if path.startswith(old) else None
-        if rest not in modules:
-            fail("{}: module {} imports {}, which is not a bitcode module of this link".format(label, p["module"], path))
-        imports.append(modules[rest])
+    # Exactly the modules its imports list names: `imports` holds their positions among the
+    # link's bitcode modules, in the order the manifest lists them.
+    imports = [bitcode[i] for i in p["imports"]]
     actions.run(
         cmd_args(
             helper,
@@ -269,19 +248,66 @@ def _backend_impl(
             hidden = imports,
         ),
         category = "thinlto_backend",
-        identifier = module.rest,
+        identifier = module.name,
     )
     return []
 
 _backend = dynamic_actions(
     impl = _backend_impl,
     attrs = {
+        "bitcode": dynattrs.value(list[Artifact]),
         "compiler": dynattrs.value(cmd_args),
         "helper": dynattrs.value(RunInfo),
         "label": dynattrs.value(Label),
         "module": dynattrs.value(_Module),
-        "modules": dynattrs.value(dict[str, Artifact]),
+        "module_plan": dynattrs.artifact_value(),
         "out": dynattrs.output(),
+    },
+)
+
+def _final_link_impl(
+        actions: AnalysisActions,
+        plan: ArtifactValue,
+        objects: list[Artifact],
+        native: list[Artifact],
+        manifest: Artifact,
+        params: Artifact,
+        flags: cmd_args,
+        helper: RunInfo,
+        label: Label,
+        binary: OutputArtifact) -> list[Provider]:
+    p = plan.read_json()
+    if p.get("version") != _PLAN_VERSION:
+        fail("{}: plan version {}, these rules read {}: rules and helper are out of step".format(label, p.get("version"), _PLAN_VERSION))
+
+    # Only the objects of modules the linker loaded: the backends of the others never run.
+    loaded = [objects[i] for i, m in enumerate(p["modules"]) if m["loaded"]]
+    actions.run(
+        cmd_args(
+            helper,
+            "link",
+            "--manifest",
+            manifest,
+            "--params",
+            params,
+            hidden = loaded + native + [binary, flags],
+        ),
+        category = "thinlto_link",
+        identifier = "link",
+    )
+    return []
+
+_final_link = dynamic_actions(
+    impl = _final_link_impl,
+    attrs = {
+        "binary": dynattrs.output(),
+        "flags": dynattrs.value(cmd_args),
+        "helper": dynattrs.value(RunInfo),
+        "label": dynattrs.value(Label),
+        "manifest": dynattrs.value(Artifact),
+        "native": dynattrs.value(list[Artifact]),
+        "objects": dynattrs.value(list[Artifact]),
+        "params": dynattrs.value(Artifact),
         "plan": dynattrs.artifact_value(),
     },
 )
@@ -298,23 +324,37 @@ def _thin_link_impl(
         label: Label,
         binary: OutputArtifact) -> list[Provider]:
     modules = []
-    by_rest = {}
     inputs = []
     native = []
 
-    def add_module(rest: str, bitcode: Artifact):
-        index = actions.declare_output(_LTO_DIR + "/" + rest + ".thinlto.bc", has_content_based_path = False)
-        imports_file = actions.declare_output(_LTO_DIR + "/" + rest + ".imports", has_content_based_path = False)
-        m = _Module(rest = rest, bitcode = bitcode, index = index, imports_file = imports_file)
+    def add_module(name: str, bitcode: Artifact, owner: str) -> dict:
+        def declare(suffix):
+            return actions.declare_output(_LTO_DIR + "/" + name + suffix, has_content_based_path = False)
+
+        m = _Module(
+            name = name,
+            bitcode = bitcode,
+            index = declare(".thinlto.bc"),
+            imports_file = declare(".imports"),
+            plan = declare(".plan.json"),
+            object = declare(""),
+        )
         modules.append(m)
-        by_rest[rest] = bitcode
+        return {
+            "kind": "bitcode",
+            "outputs": {
+                "imports": _path(m.imports_file),
+                "index": _path(m.index),
+                "object": _path(m.object),
+                "plan": _path(m.plan),
+            },
+            "owner": owner,
+            "path": bitcode,
+        }
 
     for part in parts:
         if part.kind == "objects":
-            entries = []
-            for o in part.objects:
-                add_module(o.rest, o.copy)
-                entries.append({"kind": "bitcode", "owner": o.owner, "path": o.copy})
+            entries = [add_module(o.name, o.object, o.owner) for o in part.objects]
             if part.lazy:
                 inputs.append({"kind": "start_lib", "members": entries})
             else:
@@ -329,11 +369,6 @@ def _thin_link_impl(
     if not modules:
         fail("{}: no ThinLTO bitcode among the link's inputs: compile C++ with -flto=thin and Rust with -Clinker-plugin-lto ({}, and add thinlto_cxx_flags() / thinlto_rustc_flags() from @thinlto//buck2:defs.bzl to the C++ and Rust toolchains)".format(label, CONFIG_HINT))
 
-    # OLD and NEW of the prefix rule, as paths: every module is OLD/<x>/<name> (a copy
-    # or an archive member), every index NEW/<x>/<name>.thinlto.bc.
-    old = cmd_args(modules[0].bitcode, parent = 2, delimiter = "", ignore_artifacts = True)
-    new = cmd_args(modules[0].index, parent = 2, delimiter = "", ignore_artifacts = True)
-
     manifest = actions.declare_output("thinlto/manifest.json", has_content_based_path = False)
     actions.write_json(
         manifest,
@@ -344,8 +379,7 @@ def _thin_link_impl(
                 "flags": pre_flags,
                 "post_flags": post_flags,
             },
-            "output": cmd_args(binary, delimiter = "", ignore_artifacts = True),
-            "prefix_replace": {"new": new, "old": old},
+            "output": _path(binary),
             "version": _MANIFEST_VERSION,
         },
         pretty = True,
@@ -354,54 +388,50 @@ def _thin_link_impl(
 
     plan = actions.declare_output("thinlto/plan.json", has_content_based_path = False)
     params = actions.declare_output("thinlto/final.params", has_content_based_path = False)
-    objects = {m.rest: actions.declare_output(_LTO_DIR + "/" + m.rest, has_content_based_path = False) for m in modules}
-    module_plans = {}
     index_outputs = [plan.as_output(), params.as_output()]
     for m in modules:
-        index_outputs.extend([m.index.as_output(), m.imports_file.as_output()])
-        if _PER_MODULE_PLANS:
-            module_plans[m.rest] = actions.declare_output(_LTO_DIR + "/" + m.rest + ".plan.json", has_content_based_path = False)
-            index_outputs.append(module_plans[m.rest].as_output())
-    link_inputs = [m.bitcode for m in modules] + native
-    index_cmd = cmd_args(
-        helper,
-        "index",
-        "--manifest",
-        manifest,
-        "--plan",
-        plan.as_output(),
-        "--final-link-params",
-        params.as_output(),
-        hidden = link_inputs + index_outputs[2:] + [pre_flags, post_flags],
-    )
-    if _PER_MODULE_PLANS:
-        index_cmd.add("--module-plans")
-    actions.run(index_cmd, category = "thinlto_index", identifier = "index")
-
-    for m in modules:
-        actions.dynamic_output_new(_backend(
-            plan = module_plans[m.rest] if _PER_MODULE_PLANS else plan,
-            module = m,
-            modules = by_rest,
-            helper = helper,
-            compiler = compiler,
-            label = label,
-            out = objects[m.rest].as_output(),
-        ))
-
+        index_outputs.extend([m.index.as_output(), m.imports_file.as_output(), m.plan.as_output()])
     actions.run(
         cmd_args(
             helper,
-            "link",
+            "index",
             "--manifest",
             manifest,
-            "--params",
-            params,
-            hidden = list(objects.values()) + native + [binary, pre_flags, post_flags],
+            "--plan",
+            plan.as_output(),
+            "--final-link-params",
+            params.as_output(),
+            hidden = [m.bitcode for m in modules] + native + index_outputs[2:] + [pre_flags, post_flags],
         ),
-        category = "thinlto_link",
-        identifier = "link",
+        category = "thinlto_index",
+        identifier = "index",
     )
+
+    # One dynamic action per backend, each reading only its module's own plan: a change to
+    # one module's imports re-analyses only its backend (as the prelude's dist_lto does).
+    bitcode = [m.bitcode for m in modules]
+    for m in modules:
+        actions.dynamic_output_new(_backend(
+            module_plan = m.plan,
+            module = m,
+            bitcode = bitcode,
+            helper = helper,
+            compiler = compiler,
+            label = label,
+            out = m.object.as_output(),
+        ))
+
+    actions.dynamic_output_new(_final_link(
+        plan = plan,
+        objects = [m.object for m in modules],
+        native = native,
+        manifest = manifest,
+        params = params,
+        flags = cmd_args(pre_flags, post_flags),
+        helper = helper,
+        label = label,
+        binary = binary,
+    ))
     return []
 
 _thin_link = dynamic_actions(

@@ -5,32 +5,6 @@ Nothing is downloaded: the tools come from the host (or from the given paths), a
 `thinlto` helper is either given prebuilt or built by cargo from this rule set's sources.
 """
 
-_STD_CRATES = [
-    # The std rlibs a program with unwinding panics links, in link order. The helper's
-    # `rust_std.rs` holds the same list; panic_abort, test and proc_macro are left out.
-    "std",
-    "panic_unwind",
-    "unwind",
-    "alloc",
-    "core",
-    "compiler_builtins",
-    "libc",
-    "std_detect",
-    "hashbrown",
-    "rustc_demangle",
-    "addr2line",
-    "gimli",
-    "object",
-    "memchr",
-    "miniz_oxide",
-    "adler2",
-    "cfg_if",
-    "rustc_std_workspace_alloc",
-    "rustc_std_workspace_core",
-]
-
-_REQUIRED_CRATES = ["std", "core", "alloc", "panic_unwind", "compiler_builtins"]
-
 def _absolute(label):
     # In the main repository str(Label) drops the "@"; the generated repository needs it.
     s = str(label)
@@ -82,17 +56,19 @@ def _thinlto_host_toolchain_impl(rctx):
     rustc = _which(rctx, rctx.attr.rustc, "rustc")
     libdir = _run(rctx, [rustc, "--print", "target-libdir", "--target", rctx.attr.target], "rustc --print target-libdir")
 
+    # Which std rlibs a program links, in which order: one list, shared with the helper's tests.
+    rust_std = json.decode(rctx.read(Label("//tools/thinlto:rust_std.json")))
     rlibs = {}
     for f in rctx.path(libdir).readdir():
         if f.basename.endswith(".rlib"):
             rlibs[f.basename] = f
     std = []
-    for crate in _STD_CRATES:
+    for crate in rust_std["crates"]:
         found = [n for n in sorted(rlibs.keys()) if n.startswith("lib" + crate + "-")]
         if len(found) > 1:
             fail("thinlto_host_toolchain: {} holds {} lib{}-*.rlib files".format(libdir, len(found), crate))
         if not found:
-            if crate in _REQUIRED_CRATES:
+            if crate in rust_std["required"]:
                 fail("thinlto_host_toolchain: {} has no lib{}-*.rlib".format(libdir, crate))
             continue
 
@@ -114,6 +90,7 @@ thinlto_toolchain(
     clang = "{clang}",
     helper = "{helper}",
     linker = "{lld}",
+    rust_native_libs = {native_libs},
     rust_std = {std},
     rustc = "{rustc}",
     target = "{target}",
@@ -133,6 +110,7 @@ toolchain(
         rustc = rustc,
         helper = helper,
         std = repr(std),
+        native_libs = repr(rust_std["native_libs"]),
         target = rctx.attr.target,
     ))
 

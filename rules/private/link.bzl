@@ -14,19 +14,13 @@ The helper (`thinlto`) runs each step; see ARCHITECTURE.md.
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
-load("//rules/settings:settings.bzl", "BackendInputsInfo")
 load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
 load(":providers.bzl", "BitcodeInfo")
 load(":rust.bzl", "CPP_TOOLCHAIN_TYPE")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
-# The thin link, the backends and the final link run outside Bazel's local sandbox, which
-# would cost a symlink per declared input and a directory per action: ~15 ms per backend and
-# ~1 s for a thin link and a final link of 1,000 modules, on the critical path of every
-# build (BENCHMARKS.md). The helper confines them itself: it hands clang and lld only paths
-# from the manifest and the plan, and in `packed` and `bundle` mode runs each backend's clang
-# in a private directory holding only its module, index and imports. Remote execution (which
-# ignores this tag) proves the declared inputs complete: tests/e2e/test_remote.py.
+# The thin link, the backends and the final link run outside Bazel's local sandbox; the
+# helper confines clang and lld itself. Why, and what it costs: ARCHITECTURE.md.
 UNSANDBOXED = {"no-sandbox": "1"}
 
 def _bitcode_aspect_impl(target, ctx):
@@ -117,103 +111,76 @@ def _manifest_inputs(ctx, cc_info):
                 inputs.append({"kind": "start_lib", "members": entries})
     return inputs, bitcode, native, post_flags
 
+def _module_rest(ctx, bitcode):
+    """Where below `<name>.lto/` a module's files go: its path below the output root, or its own path."""
+    prefix = ctx.bin_dir.path + "/"
+    return bitcode.path[len(prefix):] if bitcode.path.startswith(prefix) else bitcode.path
+
 def _link_thinlto(ctx, cc_info):
     tc = find_toolchain(ctx)
     helper = tc.helper
     name = ctx.label.name
     out = ctx.actions.declare_file(name)
-    bin_dir = ctx.bin_dir.path
     lto_dir = name + ".lto"  # relative to the package, as declare_file wants
-    lto_path = "/".join([p for p in [bin_dir, ctx.label.package, lto_dir] if p])
-    mode = ctx.attr._backend_inputs[BackendInputsInfo].value
 
     inputs, bitcode, native, post_flags = _manifest_inputs(ctx, cc_info)
+
+    # Per module, the files the thin link and the backend write, named here and nowhere else:
+    # the manifest tells the helper where each goes.
+    modules = {}
+    for b in bitcode:
+        rest = lto_dir + "/" + _module_rest(ctx, b)
+        modules[b.path] = struct(
+            bitcode = b,
+            index = ctx.actions.declare_file(rest + ".thinlto.bc"),
+            imports = ctx.actions.declare_file(rest + ".imports"),
+            object = ctx.actions.declare_file(rest),
+            pack = ctx.actions.declare_file(rest + ".pack"),
+        )
+    for entry in inputs:
+        for e in entry.get("members", [entry]):
+            m = modules.get(e["path"]) if e["kind"] == "bitcode" else None
+            if m:
+                e["outputs"] = {"imports": m.imports.path, "index": m.index.path, "object": m.object.path, "pack": m.pack.path}
+
     manifest = ctx.actions.declare_file(lto_dir + "/manifest.json")
     ctx.actions.write(manifest, json.encode_indent({
-        "version": 1,
+        "version": 2,
         "output": out.path,
         "linker": {
             "driver": tc.clang,
             "flags": _toolchain_link_flags(ctx) + tc.link_flags,
             "post_flags": ctx.attr.linkopts + post_flags,
         },
-        "prefix_replace": {"old": bin_dir, "new": lto_path},
         "inputs": inputs,
     }) + "\n")
 
-    # Per module: the thin link's index and imports list, and the backend's object.
-    modules = []
-    for b in bitcode:
-        if not b.path.startswith(bin_dir + "/"):
-            fail("{}: bitcode input {} is not a build output (under {}); ThinLTO needs it compiled by the build".format(ctx.label, b.path, bin_dir))
-        rest = lto_dir + "/" + b.path[len(bin_dir) + 1:]
-        modules.append(struct(
-            bitcode = b,
-            index = ctx.actions.declare_file(rest + ".thinlto.bc"),
-            imports = ctx.actions.declare_file(rest + ".imports"),
-            object = ctx.actions.declare_file(rest),
-            bundle = ctx.actions.declare_directory(rest + ".bundle") if mode == "bundle" else None,
-            pack = ctx.actions.declare_file(rest + ".pack") if mode == "packed" else None,
-            unused = ctx.actions.declare_file(rest + ".unused") if mode == "all_bitcode" else None,
-        ))
-
     plan = ctx.actions.declare_file(lto_dir + "/plan.json")
     final_params = ctx.actions.declare_file(lto_dir + "/final.params")
-    index_outputs = [plan, final_params] + [m.index for m in modules] + [m.imports for m in modules]
-    index_args = ctx.actions.args()
-    index_args.add_all(["index", "--manifest", manifest, "--plan", plan, "--final-link-params", final_params])
-    if mode == "packed":
-        index_args.add("--packs")
-        index_outputs.extend([m.pack for m in modules])
-    elif mode == "bundle":
-        index_args.add("--bundles")
-        index_outputs.extend([m.bundle for m in modules])
-    link_inputs = depset([manifest] + bitcode + native)
+    index_outputs = [plan, final_params]
+    for m in modules.values():
+        index_outputs.extend([m.index, m.imports, m.pack])
     ctx.actions.run(
         executable = helper,
-        arguments = [index_args],
-        inputs = link_inputs,
+        arguments = ["index", "--manifest", manifest.path, "--plan", plan.path, "--final-link-params", final_params.path],
+        inputs = depset([manifest] + bitcode + native),
         outputs = index_outputs,
         mnemonic = "ThinLtoIndex",
         progress_message = "ThinLTO thin link (index) of {} ({} bitcode modules)".format(ctx.label, len(modules)),
         execution_requirements = UNSANDBOXED,
     )
 
-    all_bitcode = depset(bitcode)
-    bitcode_list = None
-    if mode == "all_bitcode":
-        bitcode_list = ctx.actions.declare_file(lto_dir + "/bitcode.list")
-        ctx.actions.write(bitcode_list, "".join([b.path + "\n" for b in bitcode]))
-
-    # all_bitcode declares every module so that the unused list can name what a backend
-    # skipped; clang runs in the exec root: a private directory would cost one symlink per
-    # import, ~0.5 s for a `main` that imports every module, on the critical path.
     compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)] + ctx.fragments.cpp.copts + ctx.attr.backend_copts
-    for m in modules:
+    for m in modules.values():
         args = ctx.actions.args()
-        args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--out", m.object])
-        outputs = [m.object]
-        if mode == "packed":
-            args.add("--import-pack", m.pack)
-            inputs = depset([m.bitcode, m.index, m.imports, m.pack])
-            unused = None
-        elif mode == "bundle":
-            args.add("--import-root", m.bundle.path)
-            inputs = depset([m.bitcode, m.index, m.imports, m.bundle])
-            unused = None
-        else:
-            args.add_all(["--in-exec-root", "--unused-inputs-list", m.unused, "--bitcode-list", bitcode_list])
-            inputs = depset([m.index, m.imports, bitcode_list], transitive = [all_bitcode])
-            outputs.append(m.unused)
-            unused = m.unused
+        args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--import-pack", m.pack, "--out", m.object])
         args.add("--")
         args.add_all(compiler)
         ctx.actions.run(
             executable = helper,
             arguments = [args],
-            inputs = inputs,
-            outputs = outputs,
-            unused_inputs_list = unused,
+            inputs = [m.bitcode, m.index, m.imports, m.pack],
+            outputs = [m.object],
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
@@ -222,7 +189,7 @@ def _link_thinlto(ctx, cc_info):
     ctx.actions.run(
         executable = helper,
         arguments = ["link", "--manifest", manifest.path, "--params", final_params.path],
-        inputs = depset([manifest, final_params] + [m.object for m in modules] + native),
+        inputs = depset([manifest, final_params] + [m.object for m in modules.values()] + native),
         outputs = [out],
         execution_requirements = UNSANDBOXED,
         mnemonic = "ThinLtoLink",
@@ -250,7 +217,6 @@ thinlto_binary = rule(
         "deps": attr.label_list(providers = [[CcInfo]], aspects = [bitcode_aspect], doc = "What the binary links: cc_library, rust_library, ..."),
         "linkopts": attr.string_list(doc = "Extra link flags."),
         "main": attr.label(doc = "The dep holding the binary's own code: linked whole, never lazily."),
-        "_backend_inputs": attr.label(default = Label("//rules/settings:backend_inputs")),
         "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
     },
     executable = True,

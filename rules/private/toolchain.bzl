@@ -23,10 +23,7 @@ thinlto_toolchain = rule(
         "clang": attr.string(mandatory = True, doc = "The clang driver (absolute path or name on PATH)."),
         "helper": attr.label(mandatory = True, executable = True, cfg = "exec", allow_single_file = True, doc = "The `thinlto` helper binary."),
         "linker": attr.string(default = "lld", doc = "What `-fuse-ld=` names: `lld` or a path to ld.lld."),
-        "rust_native_libs": attr.string_list(
-            default = ["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"],
-            doc = "System libraries the Rust standard library links against.",
-        ),
+        "rust_native_libs": attr.string_list(doc = "System libraries the Rust standard library links against (`-lpthread`, ...)."),
         "rust_std": attr.label_list(allow_files = [".a"], doc = "The std rlibs, as `.a` files, in link order."),
         "rustc": attr.string(mandatory = True, doc = "rustc (absolute path or name on PATH)."),
         "target": attr.string(default = "x86_64-unknown-linux-gnu", doc = "Target triple of every compile, backend and link."),

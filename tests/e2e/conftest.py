@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from disasm import call_sites, functions, run  # noqa: E402,F401  (re-exported for the tests)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from thinlto_inspect import call_sites, execution_log, functions, read_pack, run  # noqa: E402,F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 CLANG = os.environ.get("THINLTO_CLANG", "clang-22")
@@ -37,20 +37,6 @@ def bazel(*args, check=True):
 
 def bazel_info(key, *flags):
     return bazel("info", *flags, key).stdout.strip().splitlines()[-1]
-
-
-def execution_log(path):
-    """The spawns Bazel executed (or took from a cache), from --execution_log_json_file."""
-    text = Path(path).read_text()
-    decoder = json.JSONDecoder()
-    spawns, i = [], 0
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return spawns
-        obj, i = decoder.raw_decode(text, i)
-        spawns.append(obj)
 
 
 def bin_dir(*flags):

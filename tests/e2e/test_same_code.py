@@ -10,7 +10,7 @@ import json
 import pytest
 
 from conftest import CLANG, THINLTO, bazel, bin_dir, functions, run
-from disasm import inprocess_link_argv
+from thinlto_inspect import inprocess_link_argv
 
 FLAGS = (*THINLTO, "--linkopt=-fuse-ld=lld")
 

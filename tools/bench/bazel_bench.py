@@ -12,8 +12,8 @@ so that machine noise spreads over all of them:
   cold          `bazel clean`, then `bazel build` (warm server; analysis included), with
                 `--profile`: critical path, LTO phase, index action, backend actions, all
                 action time are read from it. No build writes an execution log: it lists
-                every input of every action with its digest, a million entries for
-                all_bitcode at N=1,000, and inflated the very times being measured by 25 s.
+                every input of every action with its digest, and inflated the very times
+                being measured (by 25 s, for a design that declared all bitcode per backend).
   leaf edit     one hot function body in a leaf module changes; rebuild; backends re-run
                 (counted from that build's profile)
   header edit   the inline function of common/tune.h, which every module uses, changes;
@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from disasm import functions, inprocess_link_argv  # noqa: E402  (shared with the e2e tests)
+sys.path.insert(0, str(ROOT / "tools"))
+from thinlto_inspect import functions, inprocess_link_argv  # noqa: E402  (shared with the tests)
 
 
 @dataclass
@@ -63,9 +63,7 @@ VARIANTS = {
     "inprocess": Variant("c", "app_native", ["-c", "opt", "--copt=-flto=thin", "--linkopt=-flto=thin",
                                              "--linkopt=-fuse-ld=lld", "--linkopt=-Wl,--thinlto-jobs=2"]),
     "native": Variant("c", "app_native", ["--config=thinlto", "--linkopt=-fuse-ld=lld"]),
-    "packed": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=packed"], ours=True),
-    "all_bitcode": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=all_bitcode"], ours=True),
-    "bundle": Variant("c", "app", ["--config=thinlto", "--//rules/settings:backend_inputs=bundle"], ours=True),
+    "packed": Variant("c", "app", ["--config=thinlto"], ours=True),
     "mixed": Variant("m", "app", ["--config=thinlto"], ours=True),
 }
 # Progress messages of the actions, as the profile names them.
@@ -156,16 +154,13 @@ HEADER = ("common/tune.h", r"(\{ return a \^ )(\d+)u")
 
 
 def plan_bytes(bin_dir, pkg, execroot):
-    """Bitcode bytes each backend declares: its module and its imports, or its module and its
-    pack (the imports plus a header line each) where the thin link wrote packs."""
+    """Bitcode bytes each backend declares: its module and its pack (the imports plus a header
+    line each)."""
     plan = json.loads((bin_dir / pkg / "app.lto" / "plan.json").read_text())
     size = {m["module"]: (execroot / m["module"]).stat().st_size for m in plan["modules"]}
 
     def declared(m):
-        pack = execroot / (m["object"] + ".pack")
-        if pack.exists():
-            return size[m["module"]] + pack.stat().st_size
-        return size[m["module"]] + sum(size[i] for i in m["imports"] if i != m["module"])
+        return size[m["module"]] + (execroot / (m["object"] + ".pack")).stat().st_size
 
     per_backend = sorted(declared(m) for m in plan["modules"])
     return {

@@ -51,6 +51,9 @@ fn parent_dir(path: &Path) -> PathBuf {
 #[derive(Default)]
 pub struct OutputSet {
     pending: Vec<(tempfile::TempPath, PathBuf)>,
+    /// Finished files elsewhere on the same file system (a staging
+    /// directory the caller removes), moved into place on commit.
+    moves: Vec<(PathBuf, PathBuf)>,
 }
 
 impl OutputSet {
@@ -77,7 +80,15 @@ impl OutputSet {
         Ok(())
     }
 
+    /// Adds a finished file, `from`, to be moved to `path` on commit.
+    pub fn add_file(&mut self, from: PathBuf, path: &Path) {
+        self.moves.push((from, path.to_path_buf()));
+    }
+
     pub fn commit(self) -> Result<()> {
+        for (from, to) in &self.moves {
+            rename(from, to)?;
+        }
         for (tmp, path) in self.pending {
             tmp.persist(&path).with_context(|| format!("cannot rename into '{}'", path.display()))?;
         }

@@ -1,17 +1,16 @@
 //! One ThinLTO backend: a module, its index and its imports in, one native
 //! object out.
 //!
-//! By default clang runs in a private directory that holds only those files,
-//! laid out as in the exec root, so a backend can never read an import its
-//! plan did not name, whatever the surrounding sandbox allows. The imports
-//! come from the exec root (or a bundle directory) as symlinks, or from the
-//! module's import pack ([`crate::pack`]), unpacked there unless the exec
-//! root already holds every member byte for byte (then clang runs there). With
-//! `in_exec_root` clang runs in the exec root itself: that costs no file
-//! system entry per import (`main` may import every module of the program),
-//! for actions that declare every module anyway. Either way every import must
-//! exist before clang starts, and the result is checked: clang exits 0 when
-//! an import is missing, prints the error and writes an empty object
+//! clang runs in a private directory that holds only those files, laid out
+//! as in the exec root, so a backend can never read an import its plan did
+//! not name, whatever the surrounding sandbox allows. The imports come from
+//! the exec root as symlinks (where the build system declared each of them,
+//! as Buck2 does), or from the module's import pack ([`crate::pack`]; Bazel),
+//! unpacked there unless the exec root already holds every member byte for
+//! byte: then clang runs in the exec root, reading exactly what the pack
+//! declares, and nothing is unpacked (why: ARCHITECTURE.md). Every import
+//! must exist before clang starts, and the result is checked: clang exits 0
+//! when an import is missing, prints the error and writes an empty object
 //! (llvm#75441); that, and any other empty or non-ELF output, is a failure.
 
 use crate::execpath::ExecPath;
@@ -31,22 +30,12 @@ pub struct BackendRequest<'a> {
     pub index: &'a ExecPath,
     /// The module's `.imports` file, as the thin link wrote it.
     pub imports: &'a ExecPath,
-    /// Where the imported modules are: the exec root itself, or a bundle
-    /// directory holding them at their exec-root paths.
-    pub import_root: Option<&'a ExecPath>,
-    /// Or a pack holding them (see [`crate::pack`]): exactly what the imports
-    /// list names, read in the exec root when it holds the same bytes, else
-    /// unpacked into the private directory.
+    /// A pack holding the imported modules (see [`crate::pack`]): exactly
+    /// what the imports list names. Without one they are read from the exec root.
     pub import_pack: Option<&'a ExecPath>,
     pub output: &'a ExecPath,
-    /// Run clang in the exec root rather than in a private directory.
-    pub in_exec_root: bool,
     /// The compiler and its flags (target, optimisation level, ...).
     pub compiler: &'a [String],
-    /// Bazel's `unused_inputs_list`: every path of `bitcode_list` that this
-    /// backend did not read.
-    pub unused_inputs_list: Option<&'a ExecPath>,
-    pub bitcode_list: Option<&'a ExecPath>,
 }
 
 /// The flags the helper adds to every backend: the code layout lld's
@@ -77,12 +66,8 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         .with_context(|| format!("cannot create a work directory in '{}'", out_dir.display()))?;
     let abs_root =
         std::fs::canonicalize(root).with_context(|| format!("cannot resolve exec root '{}'", root.display()))?;
-    let import_root = req.import_root.map(|d| abs_root.join(d.as_str())).unwrap_or_else(|| abs_root.clone());
     let pack = match req.import_pack {
         Some(pack_path) => {
-            if req.in_exec_root || req.import_root.is_some() {
-                bail!("an import pack replaces --in-exec-root and --import-root");
-            }
             let pack = Pack::read(&pack_path.under(root))?;
             check_pack(&pack, pack_path, &imports, req)?;
             Some(pack)
@@ -92,7 +77,7 @@ pub fn run(req: &BackendRequest) -> Result<()> {
     // Where the exec root already holds every member of the pack byte for byte (a local,
     // unsandboxed action), clang reads them there, as from the pack: nothing to unpack.
     // Anywhere else (a sandbox, a remote worker, a stale file) it gets the pack's copies.
-    let in_exec_root = req.in_exec_root || pack.as_ref().is_some_and(|p| p.matches_files_under(&abs_root));
+    let in_exec_root = pack.as_ref().is_some_and(|p| p.matches_files_under(&abs_root));
     let stage_in = (!in_exec_root).then(|| work.path());
     stage(&abs_root.join(req.module.as_str()), stage_in, req.module, req.module, None)?;
     stage(&abs_root.join(req.index.as_str()), stage_in, req.index, req.index, None)?;
@@ -107,7 +92,7 @@ pub fn run(req: &BackendRequest) -> Result<()> {
                 if imp == req.module {
                     continue;
                 }
-                stage(&import_root.join(imp.as_str()), stage_in, imp, req.imports, Some(line + 1))?;
+                stage(&abs_root.join(imp.as_str()), stage_in, imp, req.imports, Some(line + 1))?;
             }
         }
     }
@@ -149,12 +134,6 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         eprint!("{}", ran.stderr);
     }
 
-    if let (Some(unused), Some(list)) = (req.unused_inputs_list, req.bitcode_list) {
-        let used: BTreeSet<&ExecPath> = imports.iter().chain([req.module]).collect();
-        let all = linelist::read(&list.under(root))?;
-        let bytes = linelist::render(all.iter().filter(|p| !used.contains(p)));
-        atomic::write(&unused.under(root), &bytes)?;
-    }
     atomic::rename(&produced, &out_disk)
 }
 

@@ -2,44 +2,50 @@
 //!
 //! The thin link names a bitcode member of an archive `lib.a(m.o at 1234)`,
 //! which no backend can open; members written out as files and passed in a
-//! `start_lib` group keep archive semantics and get real paths. Members are
-//! told apart by content (bitcode, ELF, other such as `lib.rmeta`), and two
-//! members of the same name, which `ar x` would let overwrite each other,
-//! get distinct file names.
+//! `start_lib` group (or whole, as `--whole-archive` would) keep archive
+//! semantics and get real paths. Members are told apart by content (bitcode,
+//! ELF, other such as `lib.rmeta`), and two members of the same name, which
+//! `ar x` would let overwrite each other, get distinct file names. The
+//! fragment says which member is which; the build system turns it into
+//! manifest inputs.
 
 use crate::atomic::OutputSet;
 use crate::execpath::{ExecDir, ExecPath};
 use crate::magic::{self, Kind};
-use crate::manifest::{Input, Member};
 use anyhow::{bail, Context, Result};
 use object::read::archive::ArchiveFile;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The member of an rlib that holds the crate's metadata.
 const RUST_METADATA_MEMBER: &str = "lib.rmeta";
 
-/// What `extract` reports: manifest inputs to splice into a link, in archive order.
+/// What `extract` reports: the archive's code members as files, in archive order.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Fragment {
     pub version: u32,
     pub archive: ExecPath,
-    pub inputs: Vec<Input>,
+    pub members: Vec<ExtractedMember>,
     /// Members that are neither bitcode nor ELF (for example `lib.rmeta`).
     pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractedMember {
+    pub path: ExecPath,
+    /// LLVM bitcode (a module of the thin link) rather than a native object.
+    pub bitcode: bool,
 }
 
 pub struct ExtractRequest<'a> {
     pub exec_root: &'a Path,
     pub archive: &'a ExecPath,
     pub out_dir: &'a ExecDir,
-    pub owner: Option<&'a str>,
-    /// Link every member (`--whole-archive`) instead of a lazy start_lib group.
-    pub whole: bool,
 }
 
 /// One member of an archive that is code: where its bytes are and what they are.
@@ -99,28 +105,10 @@ pub fn extract(req: &ExtractRequest) -> Result<Fragment> {
     for m in code {
         let path = ExecPath::new(&m.file_name).expect("sanitized").prefixed(req.out_dir);
         outputs.add(&path.under(req.exec_root), &data[m.range])?;
-        let owner = req.owner.map(str::to_string);
-        members.push(if m.bitcode {
-            Member::Bitcode { path, thin_link: None, owner }
-        } else {
-            Member::Object { path, owner }
-        });
+        members.push(ExtractedMember { path, bitcode: m.bitcode });
     }
     outputs.commit()?;
-    let inputs = if req.whole {
-        members
-            .into_iter()
-            .map(|m| match m {
-                Member::Bitcode { path, thin_link, owner } => Input::Bitcode { path, thin_link, owner },
-                Member::Object { path, owner } => Input::Object { path, owner },
-            })
-            .collect()
-    } else if members.is_empty() {
-        Vec::new()
-    } else {
-        vec![Input::StartLib { members }]
-    };
-    Ok(Fragment { version: VERSION, archive: req.archive.clone(), inputs, skipped })
+    Ok(Fragment { version: VERSION, archive: req.archive.clone(), members, skipped })
 }
 
 /// A file name for member `name` that no earlier member of the archive got:

@@ -6,11 +6,11 @@
 //! static constructors would silently vanish. Unloaded lazy modules are
 //! dropped; native inputs stay where they were.
 
-use crate::manifest::{Input, Manifest, Member};
+use crate::manifest::{Input, Manifest};
 use crate::plan::Plan;
 use crate::{atomic, command};
 use anyhow::{Context, Result};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 pub const START_LIB: &str = "-Wl,--start-lib";
 pub const END_LIB: &str = "-Wl,--end-lib";
@@ -20,45 +20,53 @@ pub const END_LIB: &str = "-Wl,--end-lib";
 /// where given.
 pub fn thin_link_args(manifest: &Manifest) -> Vec<String> {
     let mut args = manifest.linker.flags.clone();
+    let arg = |input: &Input| match input {
+        Input::Bitcode(m) => m.thin_link.as_ref().unwrap_or(&m.path).to_string(),
+        other => native_arg(other),
+    };
     for input in &manifest.inputs {
         match input {
-            Input::Bitcode { path, thin_link, .. } => args.push(thin_link.as_ref().unwrap_or(path).to_string()),
-            Input::Object { path, .. } | Input::Archive { path, .. } => args.push(path.to_string()),
-            Input::Library { flag } => args.push(flag.clone()),
-            Input::StartLib { members } => {
+            Input::StartLib(group) => {
                 args.push(START_LIB.to_string());
-                for m in members {
-                    args.push(match m {
-                        Member::Bitcode { path, thin_link, .. } => thin_link.as_ref().unwrap_or(path).to_string(),
-                        Member::Object { path, .. } => path.to_string(),
-                    });
-                }
+                args.extend(group.members.iter().map(arg));
                 args.push(END_LIB.to_string());
             }
+            other => args.push(arg(other)),
         }
     }
     args.extend(manifest.linker.post_flags.iter().cloned());
     args
 }
 
+/// The argument of an input that is not bitcode: the same in both links.
+fn native_arg(input: &Input) -> String {
+    match input {
+        Input::Object(n) | Input::Archive(n) => n.path.to_string(),
+        Input::Library(l) => l.flag.clone(),
+        Input::Bitcode(_) | Input::StartLib(_) => {
+            unreachable!("validated: bitcode is handled apart, groups do not nest")
+        }
+    }
+}
+
 /// The final link's driver arguments, without `-o`.
 pub fn final_link_args(manifest: &Manifest, plan: &Plan) -> Vec<String> {
-    let objects: BTreeMap<&str, Option<&str>> =
+    let objects: HashMap<&str, Option<&str>> =
         plan.modules.iter().map(|m| (m.module.as_str(), m.loaded.then_some(m.object.as_str()))).collect();
-    let backend_object = |path: &str| -> Option<String> { objects.get(path).copied().flatten().map(str::to_string) };
+    let backend_object =
+        |m: &crate::manifest::Module| objects.get(m.path.as_str()).copied().flatten().map(str::to_string);
 
     let mut args = manifest.linker.flags.clone();
     for input in &manifest.inputs {
         match input {
-            Input::Bitcode { path, .. } => args.extend(backend_object(path.as_str())),
-            Input::Object { path, .. } | Input::Archive { path, .. } => args.push(path.to_string()),
-            Input::Library { flag } => args.push(flag.clone()),
-            Input::StartLib { members } => {
+            Input::Bitcode(m) => args.extend(backend_object(m)),
+            Input::Object(_) | Input::Archive(_) | Input::Library(_) => args.push(native_arg(input)),
+            Input::StartLib(group) => {
                 let mut open = false;
-                for m in members {
-                    match m {
-                        Member::Bitcode { path, .. } => {
-                            if let Some(obj) = backend_object(path.as_str()) {
+                for member in &group.members {
+                    match member {
+                        Input::Bitcode(m) => {
+                            if let Some(obj) = backend_object(m) {
                                 if open {
                                     args.push(END_LIB.to_string());
                                     open = false;
@@ -66,12 +74,12 @@ pub fn final_link_args(manifest: &Manifest, plan: &Plan) -> Vec<String> {
                                 args.push(obj);
                             }
                         }
-                        Member::Object { path, .. } => {
+                        other => {
                             if !open {
                                 args.push(START_LIB.to_string());
                                 open = true;
                             }
-                            args.push(path.to_string());
+                            args.push(native_arg(other));
                         }
                     }
                 }
@@ -110,24 +118,32 @@ mod tests {
     use crate::execpath::ExecPath;
     use crate::plan::ModulePlan;
 
-    fn manifest() -> Manifest {
-        Manifest::from_json(
-            r#"{"version": 1, "output": "bin/prog",
-                "linker": {"driver": "clang-22", "flags": ["-fuse-ld=lld"], "post_flags": ["-lm"]},
-                "prefix_replace": {"old": "obj", "new": "lto"},
-                "inputs": [
-                  {"kind": "bitcode", "path": "obj/main.o", "thin_link": "obj/main.indexing.o"},
-                  {"kind": "object", "path": "obj/native.o"},
-                  {"kind": "start_lib", "members": [
-                    {"kind": "object", "path": "obj/lib/n1.o"},
-                    {"kind": "bitcode", "path": "obj/lib/used.o"},
-                    {"kind": "bitcode", "path": "obj/lib/unused.o"},
-                    {"kind": "object", "path": "obj/lib/n2.o"}
-                  ]},
-                  {"kind": "archive", "path": "sys/libstd.rlib"},
-                  {"kind": "library", "flag": "-lpthread"}
-                ]}"#,
+    fn bitcode(path: &str, rest: &str) -> String {
+        format!(
+            r#"{{"kind": "bitcode", "path": "{path}", "outputs": {{"index": "lto/{rest}.thinlto.bc", "imports": "lto/{rest}.imports", "object": "lto/{rest}"}}"#
         )
+    }
+
+    fn manifest() -> Manifest {
+        Manifest::from_json(&format!(
+            r#"{{"version": 2, "output": "bin/prog",
+                "linker": {{"driver": "clang-22", "flags": ["-fuse-ld=lld"], "post_flags": ["-lm"]}},
+                "inputs": [
+                  {main}, "thin_link": "obj/main.indexing.o"}},
+                  {{"kind": "object", "path": "obj/native.o"}},
+                  {{"kind": "start_lib", "members": [
+                    {{"kind": "object", "path": "obj/lib/n1.o"}},
+                    {used}}},
+                    {unused}}},
+                    {{"kind": "object", "path": "obj/lib/n2.o"}}
+                  ]}},
+                  {{"kind": "archive", "path": "sys/libstd.rlib"}},
+                  {{"kind": "library", "flag": "-lpthread"}}
+                ]}}"#,
+            main = bitcode("obj/main.o", "main.o"),
+            used = bitcode("obj/lib/used.o", "lib/used.o"),
+            unused = bitcode("obj/lib/unused.o", "lib/unused.o"),
+        ))
         .unwrap()
     }
 
@@ -168,7 +184,7 @@ mod tests {
     #[test]
     fn final_link_replaces_loaded_drops_unloaded_and_unwraps_backends() {
         let plan = Plan {
-            version: 1,
+            version: crate::plan::VERSION,
             output: ExecPath::new("bin/prog").unwrap(),
             modules: vec![
                 module("obj/main.o", true),

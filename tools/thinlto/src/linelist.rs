@@ -69,32 +69,6 @@ pub fn read(file: &Path) -> Result<Vec<ExecPath>, LineListError> {
     parse(file, &bytes)
 }
 
-/// Reads the whole file at `file`, using `buf` as scratch space (its
-/// capacity is kept for the next call), and returns its bytes. Unlike
-/// [`std::fs::read`] it neither allocates nor probes the size (`statx`,
-/// `lseek`) per file, for a caller that reads thousands of small lists.
-pub fn read_into<'a>(file: &Path, buf: &'a mut Vec<u8>) -> Result<&'a [u8], LineListError> {
-    use std::io::Read;
-    let err = |source| LineListError::Read { file: file.to_path_buf(), source };
-    let mut f = std::fs::File::open(file).map_err(err)?;
-    // `buf.len()` is how much of it is initialized, which only grows.
-    if buf.is_empty() {
-        buf.resize(16 * 1024, 0);
-    }
-    let mut filled = 0;
-    loop {
-        if filled == buf.len() {
-            buf.resize(2 * buf.len(), 0);
-        }
-        match f.read(&mut buf[filled..]) {
-            Ok(0) => return Ok(&buf[..filled]),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(err(e)),
-        }
-    }
-}
-
 /// The bytes of a list file: one path per line, each ending in `\n`.
 pub fn render<'a>(paths: impl IntoIterator<Item = &'a ExecPath>) -> Vec<u8> {
     let mut out = Vec::new();
@@ -144,21 +118,6 @@ mod tests {
         assert_eq!(p(b"a.o\n\xff\xfe\n").unwrap_err(), "'lto/m.o.imports' line 2: not valid UTF-8");
         assert_eq!(p(b"a.o\n\nb.o\n").unwrap_err(), "'lto/m.o.imports' line 2: empty line");
         assert_eq!(p(b"a.o\nb.o").unwrap_err(), "'lto/m.o.imports': last line has no newline (truncated file?)");
-    }
-
-    #[test]
-    fn reads_files_of_any_size_into_one_buffer() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut buf = Vec::new();
-        for size in [0usize, 1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100_000, 3] {
-            let f = dir.path().join(format!("f{size}"));
-            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            std::fs::write(&f, &bytes).unwrap();
-            assert_eq!(read_into(&f, &mut buf).unwrap(), &bytes[..], "size {size}");
-        }
-        let missing = dir.path().join("missing.imports");
-        let e = read_into(&missing, &mut buf).unwrap_err().to_string();
-        assert!(e.starts_with(&format!("cannot read '{}': ", missing.display())), "{e}");
     }
 
     #[test]

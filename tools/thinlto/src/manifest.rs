@@ -1,16 +1,21 @@
 //! The bitcode manifest: one link, described by the build system.
 //!
 //! Inputs keep their command-line order. Every path is exec-root relative.
+//! Each bitcode module names the files the steps after the thin link write
+//! for it (its index, imports list, backend object, and optionally its import
+//! pack and its own plan): the build system declares them, the helper writes
+//! them, and no one derives one path from another.
+//!
 //! Unknown fields and wrong types are errors, so a rule set and a helper of
 //! different versions never half-understand each other.
 
-use crate::execpath::{ExecDir, ExecPath};
+use crate::execpath::ExecPath;
 use anyhow::{bail, Context, Result};
+use rustc_hash::FxHashSet as HashSet;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::path::Path;
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -20,10 +25,6 @@ pub struct Manifest {
     /// The final linked output.
     pub output: ExecPath,
     pub linker: Linker,
-    /// Where the thin link writes per-module files: a bitcode input
-    /// `old/REST` gets `new/REST.thinlto.bc`, `new/REST.imports`, and its
-    /// backend object `new/REST` (lld's `--thinlto-prefix-replace=old;new`).
-    pub prefix_replace: PrefixReplace,
     /// The link's inputs, in command-line order.
     pub inputs: Vec<Input>,
 }
@@ -43,64 +44,78 @@ pub struct Linker {
     pub post_flags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrefixReplace {
-    pub old: ExecDir,
-    pub new: ExecDir,
-}
-
 /// One position on the link command line.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Input {
     /// A ThinLTO bitcode module: gets an index and a backend.
-    Bitcode {
-        path: ExecPath,
-        /// Minimized bitcode for the thin link (`clang -fthin-link-bitcode=`),
-        /// named `X.indexing.o` for `path` `X.o`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        thin_link: Option<ExecPath>,
-        /// The build target that produced it, for messages and reports.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner: Option<String>,
-    },
+    Bitcode(Module),
     /// A native object: linked as it is.
-    Object {
-        path: ExecPath,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner: Option<String>,
-    },
+    Object(Native),
     /// A native archive (`.a`, or an rlib of native code such as Rust's std).
     /// Archives holding bitcode must first be split with `thinlto extract`.
-    Archive {
-        path: ExecPath,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner: Option<String>,
-    },
+    Archive(Native),
     /// A library flag such as `-lpthread` or `-l:libfoo.a`.
-    Library { flag: String },
-    /// Archive semantics without an archive: members are loaded only when
-    /// they resolve an undefined symbol (`--start-lib ... --end-lib`).
-    StartLib { members: Vec<Member> },
+    Library(Library),
+    /// Archive semantics without an archive: members (bitcode modules and
+    /// native objects only) are loaded only when they resolve an undefined
+    /// symbol (`--start-lib ... --end-lib`).
+    StartLib(StartLib),
 }
 
-/// A member of a `start_lib` group.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Member {
-    Bitcode {
-        path: ExecPath,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        thin_link: Option<ExecPath>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner: Option<String>,
-    },
-    Object {
-        path: ExecPath,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner: Option<String>,
-    },
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    pub path: ExecPath,
+    /// Minimized bitcode for the thin link (`clang -fthin-link-bitcode=`),
+    /// named `X.indexing.o` for `path` `X.o`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thin_link: Option<ExecPath>,
+    /// The build target that produced it, for messages and reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub outputs: ModuleOutputs,
+}
+
+/// What the steps after the thin link write for one module, where the build
+/// system declared it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleOutputs {
+    /// The thin link's index for the backend (`.thinlto.bc`).
+    pub index: ExecPath,
+    /// The thin link's imports list (`.imports`).
+    pub imports: ExecPath,
+    /// The backend's native object, which replaces the module in the final link.
+    pub object: ExecPath,
+    /// The bitcode of every module the imports list names, in one file
+    /// (see [`crate::pack`]), for build systems that cannot discover inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<ExecPath>,
+    /// This module's own plan (see [`crate::plan::Plan::module_json`]), for
+    /// build systems that read a backend's inputs from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<ExecPath>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Native {
+    pub path: ExecPath,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Library {
+    pub flag: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StartLib {
+    pub members: Vec<Input>,
 }
 
 /// The suffix pair of lld's `--thinlto-object-suffix-replace`.
@@ -108,11 +123,9 @@ pub const THIN_LINK_SUFFIX: &str = ".indexing.o";
 pub const OBJECT_SUFFIX: &str = ".o";
 
 /// A bitcode module of the link, wherever it stands on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BitcodeModule<'a> {
-    pub path: &'a ExecPath,
-    pub thin_link: Option<&'a ExecPath>,
-    pub owner: Option<&'a str>,
+    pub module: &'a Module,
     /// True inside a `start_lib` group: the linker may leave it unloaded.
     pub lazy: bool,
 }
@@ -135,24 +148,11 @@ impl Manifest {
         let mut out = Vec::new();
         for input in &self.inputs {
             match input {
-                Input::Bitcode { path, thin_link, owner } => out.push(BitcodeModule {
-                    path,
-                    thin_link: thin_link.as_ref(),
-                    owner: owner.as_deref(),
-                    lazy: false,
-                }),
-                Input::StartLib { members } => {
-                    for m in members {
-                        if let Member::Bitcode { path, thin_link, owner } = m {
-                            out.push(BitcodeModule {
-                                path,
-                                thin_link: thin_link.as_ref(),
-                                owner: owner.as_deref(),
-                                lazy: true,
-                            });
-                        }
-                    }
-                }
+                Input::Bitcode(module) => out.push(BitcodeModule { module, lazy: false }),
+                Input::StartLib(group) => out.extend(group.members.iter().filter_map(|m| match m {
+                    Input::Bitcode(module) => Some(BitcodeModule { module, lazy: true }),
+                    _ => None,
+                })),
                 _ => {}
             }
         }
@@ -161,7 +161,7 @@ impl Manifest {
 
     /// Whether any bitcode module has a minimized thin-link file.
     pub fn uses_thin_link_files(&self) -> bool {
-        self.bitcode().iter().any(|m| m.thin_link.is_some())
+        self.bitcode().iter().any(|m| m.module.thin_link.is_some())
     }
 
     fn validate(&self) -> Result<()> {
@@ -171,15 +171,42 @@ impl Manifest {
         if self.linker.driver.is_empty() {
             bail!("linker.driver is empty");
         }
-        let mut seen = HashSet::new();
-        for m in self.bitcode() {
-            if !seen.insert(m.path) {
-                bail!("bitcode module '{}' is listed twice", m.path);
+        let mut flat: Vec<&Input> = Vec::new();
+        for input in &self.inputs {
+            flat.push(input);
+            if let Input::StartLib(group) = input {
+                for member in &group.members {
+                    if !matches!(member, Input::Bitcode(_) | Input::Object(_)) {
+                        bail!("a start_lib group holds only bitcode modules and objects, not {}", member.describe());
+                    }
+                    flat.push(member);
+                }
             }
-            if m.path.strip_dir(&self.prefix_replace.old).is_none() {
-                bail!("bitcode module '{}' is not under prefix_replace.old '{}'", m.path, self.prefix_replace.old);
+        }
+        let mut inputs = HashSet::default();
+        for input in flat {
+            match input {
+                Input::Bitcode(m) => {
+                    if !inputs.insert(&m.path) {
+                        bail!("bitcode module '{}' is listed twice", m.path);
+                    }
+                }
+                Input::Object(n) | Input::Archive(n) => {
+                    inputs.insert(&n.path);
+                }
+                Input::Library(Library { flag }) => {
+                    if !flag.starts_with("-l") || flag.len() < 3 {
+                        bail!("library flag '{flag}' must look like '-lNAME' or '-l:FILE'");
+                    }
+                }
+                Input::StartLib(_) => {}
             }
-            if let Some(t) = m.thin_link {
+        }
+        let mut outputs = HashSet::default();
+        outputs.insert(&self.output);
+        for b in self.bitcode() {
+            let m = b.module;
+            if let Some(t) = &m.thin_link {
                 let expected =
                     m.path.as_str().strip_suffix(OBJECT_SUFFIX).map(|stem| format!("{stem}{THIN_LINK_SUFFIX}"));
                 if expected.as_deref() != Some(t.as_str()) {
@@ -190,21 +217,30 @@ impl Manifest {
                     );
                 }
             }
-        }
-        if self.prefix_replace.old == self.prefix_replace.new {
-            bail!(
-                "prefix_replace.old and prefix_replace.new are both '{}': backend objects would overwrite the bitcode",
-                self.prefix_replace.old
-            );
-        }
-        for input in &self.inputs {
-            if let Input::Library { flag } = input {
-                if !flag.starts_with("-l") || flag.len() < 3 {
-                    bail!("library flag '{flag}' must look like '-lNAME' or '-l:FILE'");
+            let o = &m.outputs;
+            for p in [&o.index, &o.imports, &o.object].into_iter().chain(&o.pack).chain(&o.plan) {
+                if inputs.contains(p) {
+                    bail!("output '{p}' of bitcode module '{}' is also an input of the link", m.path);
+                }
+                if !outputs.insert(p) {
+                    bail!("output '{p}' of bitcode module '{}' is named twice", m.path);
                 }
             }
         }
         Ok(())
+    }
+}
+
+impl Input {
+    /// The input's kind and path, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Input::Bitcode(m) => format!("bitcode '{}'", m.path),
+            Input::Object(n) => format!("object '{}'", n.path),
+            Input::Archive(n) => format!("archive '{}'", n.path),
+            Input::Library(l) => format!("library '{}'", l.flag),
+            Input::StartLib(_) => "a start_lib group".to_string(),
+        }
     }
 }
 
@@ -214,15 +250,18 @@ mod tests {
 
     fn sample() -> String {
         r#"{
-          "version": 1,
+          "version": 2,
           "output": "bin/prog",
           "linker": {"driver": "clang-22", "flags": ["-fuse-ld=lld"]},
-          "prefix_replace": {"old": "obj/", "new": "lto/"},
           "inputs": [
-            {"kind": "bitcode", "path": "obj/main.o", "thin_link": "obj/main.indexing.o", "owner": "//:main"},
+            {"kind": "bitcode", "path": "obj/main.o", "thin_link": "obj/main.indexing.o", "owner": "//:main",
+             "outputs": {"index": "lto/main.o.thinlto.bc", "imports": "lto/main.o.imports", "object": "lto/main.o",
+                         "pack": "lto/main.o.pack"}},
             {"kind": "object", "path": "obj/native.o"},
             {"kind": "start_lib", "members": [
-              {"kind": "bitcode", "path": "obj/lib/used.o"},
+              {"kind": "bitcode", "path": "obj/lib/used.o",
+               "outputs": {"index": "lto/used.bc", "imports": "lto/used.imports", "object": "lto/used.o",
+                           "plan": "lto/used.plan.json"}},
               {"kind": "object", "path": "obj/lib/native_member.o"}
             ]},
             {"kind": "archive", "path": "sysroot/libstd.rlib"},
@@ -235,9 +274,11 @@ mod tests {
     #[test]
     fn parses_and_lists_bitcode_in_order() {
         let m = Manifest::from_json(&sample()).unwrap();
-        let bc: Vec<_> = m.bitcode().iter().map(|b| (b.path.as_str().to_string(), b.lazy)).collect();
+        let bc: Vec<_> = m.bitcode().iter().map(|b| (b.module.path.as_str().to_string(), b.lazy)).collect();
         assert_eq!(bc, vec![("obj/main.o".to_string(), false), ("obj/lib/used.o".to_string(), true)]);
         assert!(m.uses_thin_link_files());
+        let again = Manifest::from_json(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(again.inputs, m.inputs);
     }
 
     fn err(text: &str) -> String {
@@ -246,17 +287,22 @@ mod tests {
 
     #[test]
     fn rejects_unknown_fields_and_wrong_types() {
-        let s = sample().replace("\"version\": 1,", "\"version\": 1, \"extra\": true,");
+        let s = sample().replace("\"version\": 2,", "\"version\": 2, \"extra\": true,");
         assert!(err(&s).contains("unknown field `extra`"), "{}", err(&s));
         let s = sample().replace(
             "\"kind\": \"object\", \"path\": \"obj/native.o\"",
             "\"kind\": \"object\", \"path\": \"obj/native.o\", \"lazy\": 1",
         );
         assert!(err(&s).contains("unknown field `lazy`"), "{}", err(&s));
-        let s = sample().replace("\"version\": 1", "\"version\": \"1\"");
+        let s = sample().replace("\"pack\": \"lto/main.o.pack\"", "\"pack\": \"lto/main.o.pack\", \"bundle\": \"x\"");
+        assert!(err(&s).contains("unknown field `bundle`"), "{}", err(&s));
+        let s = sample().replace("\"version\": 2", "\"version\": \"2\"");
         assert!(err(&s).contains("invalid type"), "{}", err(&s));
         let s = sample().replace("\"kind\": \"archive\"", "\"kind\": \"shared\"");
         assert!(err(&s).contains("unknown variant `shared`"), "{}", err(&s));
+        let s =
+            sample().replace("\"outputs\": {\"index\": \"lto/main.o.thinlto.bc\"", "\"outputz\": {\"index\": \"x\"");
+        assert!(err(&s).contains("unknown field `outputz`"), "{}", err(&s));
     }
 
     #[test]
@@ -265,15 +311,30 @@ mod tests {
         assert!(err(&s).contains("absolute path '/abs/native.o'"), "{}", err(&s));
         let s = sample().replace("obj/native.o", "obj/../../native.o");
         assert!(err(&s).contains("escapes the exec root"), "{}", err(&s));
-        let s = sample().replace("\"version\": 1", "\"version\": 7");
-        assert!(err(&s).contains("version 7 is not supported"), "{}", err(&s));
+        let s = sample().replace("lto/main.o.pack", "../main.o.pack");
+        assert!(err(&s).contains("escapes the exec root"), "{}", err(&s));
+        let s = sample().replace("\"version\": 2", "\"version\": 1");
+        assert!(err(&s).contains("version 1 is not supported"), "{}", err(&s));
         let s = sample().replace("obj/main.indexing.o", "obj/main.min.o");
         assert!(err(&s).contains("must be named like it"), "{}", err(&s));
         let s = sample().replace("obj/lib/used.o", "obj/main.o");
         assert!(err(&s).contains("listed twice"), "{}", err(&s));
-        let s = sample().replace("\"old\": \"obj/\"", "\"old\": \"elsewhere/\"");
-        assert!(err(&s).contains("is not under prefix_replace.old"), "{}", err(&s));
         let s = sample().replace("-lpthread", "pthread");
         assert!(err(&s).contains("must look like '-lNAME'"), "{}", err(&s));
+        let s = sample().replace("lto/used.o\"", "lto/main.o\"");
+        assert!(
+            err(&s).contains("output 'lto/main.o' of bitcode module 'obj/lib/used.o' is named twice"),
+            "{}",
+            err(&s)
+        );
+        let s = sample().replace("lto/used.imports", "obj/native.o");
+        assert!(err(&s).contains("is also an input of the link"), "{}", err(&s));
+        let s = sample().replace("lto/used.plan.json", "bin/prog");
+        assert!(err(&s).contains("'bin/prog' of bitcode module 'obj/lib/used.o' is named twice"), "{}", err(&s));
+        let s = sample().replace(
+            "{\"kind\": \"object\", \"path\": \"obj/lib/native_member.o\"}",
+            "{\"kind\": \"library\", \"flag\": \"-lm\"}",
+        );
+        assert!(err(&s).contains("holds only bitcode modules and objects, not library '-lm'"), "{}", err(&s));
     }
 }

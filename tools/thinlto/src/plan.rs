@@ -1,21 +1,23 @@
-//! The plan: per bitcode module, what its backend reads and writes.
+//! The plan: per bitcode module, whether the linker loaded it and which
+//! modules its backend imports.
 //!
 //! Built from the thin link's outputs and checked against the manifest, so
 //! that a backend is never handed a path that is not a module of this link.
 
 use crate::execpath::{ExecDir, ExecPath};
-use crate::layout::{module_files, IMPORTS_SUFFIX, INDEX_SUFFIX};
 use crate::linelist;
 use crate::manifest::{BitcodeModule, Manifest};
-use crate::pathindex::PathIndex;
 use anyhow::{bail, Context, Result};
-use serde::ser::SerializeStruct;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// The suffixes lld gives a module's index and imports list.
+pub const INDEX_SUFFIX: &str = ".thinlto.bc";
+pub const IMPORTS_SUFFIX: &str = ".imports";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -47,75 +49,76 @@ pub struct ModulePlan {
     pub imports: Vec<u32>,
 }
 
-/// The plan file: [`Plan`] with each import named by its path.
-#[derive(Deserialize)]
+/// One module of the plan file, each import named by its path.
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PlanFile {
-    version: u32,
-    output: ExecPath,
-    modules: Vec<ModuleFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ModuleFile {
-    module: ExecPath,
-    #[serde(default)]
+struct ModuleFile<M, I> {
+    module: M,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     owner: Option<String>,
     loaded: bool,
-    index: ExecPath,
-    imports_file: ExecPath,
-    object: ExecPath,
-    imports: Vec<ExecPath>,
+    index: M,
+    imports_file: M,
+    object: M,
+    imports: I,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile<M> {
+    version: u32,
+    output: ExecPath,
+    modules: Vec<M>,
+}
+
+/// The imports of one module, named by path as they are written.
+struct ImportPaths<'a>(&'a Plan, &'a ModulePlan);
+
+impl Serialize for ImportPaths<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.imports(self.1).map(|i| &i.module))
+    }
 }
 
 /// The plan file's form: each import named by its path.
-impl<'de> Deserialize<'de> for Plan {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Plan::from_file(PlanFile::deserialize(d)?).map_err(|e| serde::de::Error::custom(format!("{e:#}")))
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let modules: Vec<_> = self
+            .modules
+            .iter()
+            .map(|m| ModuleFile {
+                module: &m.module,
+                owner: m.owner.clone(),
+                loaded: m.loaded,
+                index: &m.index,
+                imports_file: &m.imports_file,
+                object: &m.object,
+                imports: ImportPaths(self, m),
+            })
+            .collect();
+        PlanFile { version: self.version, output: self.output.clone(), modules }.serialize(s)
     }
 }
 
-/// The plan file's form: each import named by its path. [`Plan::write_json`]
-/// writes the same bytes as `serde_json::to_writer_pretty`, faster.
-impl Serialize for Plan {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Module<'a>(&'a Plan, &'a ModulePlan);
-        impl Serialize for Module<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                struct Imports<'a>(&'a Plan, &'a ModulePlan);
-                impl Serialize for Imports<'_> {
-                    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                        s.collect_seq(self.0.imports(self.1).map(|i| &i.module))
-                    }
-                }
-                let Module(plan, m) = *self;
-                let mut st = s.serialize_struct("ModulePlan", 7)?;
-                st.serialize_field("module", &m.module)?;
-                match &m.owner {
-                    Some(owner) => st.serialize_field("owner", owner)?,
-                    None => st.skip_field("owner")?,
-                }
-                st.serialize_field("loaded", &m.loaded)?;
-                st.serialize_field("index", &m.index)?;
-                st.serialize_field("imports_file", &m.imports_file)?;
-                st.serialize_field("object", &m.object)?;
-                st.serialize_field("imports", &Imports(plan, m))?;
-                st.end()
-            }
-        }
-        struct Modules<'a>(&'a Plan);
-        impl Serialize for Modules<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.modules.iter().map(|m| Module(self.0, m)))
-            }
-        }
-        let mut st = s.serialize_struct("Plan", 3)?;
-        st.serialize_field("version", &self.version)?;
-        st.serialize_field("output", &self.output)?;
-        st.serialize_field("modules", &Modules(self))?;
-        st.end()
+impl<'de> Deserialize<'de> for Plan {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let file = PlanFile::<ModuleFile<ExecPath, Vec<ExecPath>>>::deserialize(d)?;
+        Plan::from_file(file).map_err(|e| serde::de::Error::custom(format!("{e:#}")))
     }
+}
+
+/// One module's own plan (`outputs.plan` in the manifest), for a build system
+/// that reads a backend's inputs from a file: whether the linker loaded the
+/// module, and the positions of the modules it imports among the manifest's
+/// bitcode modules in command-line order (what a front end can map back to
+/// its own artifacts without knowing their paths).
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ModulePlanFile {
+    pub version: u32,
+    pub module: ExecPath,
+    pub loaded: bool,
+    pub imports: Vec<u32>,
 }
 
 impl Plan {
@@ -124,32 +127,11 @@ impl Plan {
         m.imports.iter().map(|&j| &self.modules[j as usize])
     }
 
-    /// The plan of module `m` alone, as JSON: the fields of one entry of `modules` in the
-    /// plan file, each import named by its path.
+    /// The plan of module `m` alone, as JSON ([`ModulePlanFile`]).
     pub fn module_json(&self, m: &ModulePlan) -> Vec<u8> {
-        #[derive(Serialize)]
-        struct One<'a> {
-            module: &'a ExecPath,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            owner: Option<&'a str>,
-            loaded: bool,
-            index: &'a ExecPath,
-            imports_file: &'a ExecPath,
-            object: &'a ExecPath,
-            imports: Vec<&'a ExecPath>,
-        }
-        let one = One {
-            module: &m.module,
-            owner: m.owner.as_deref(),
-            loaded: m.loaded,
-            index: &m.index,
-            imports_file: &m.imports_file,
-            object: &m.object,
-            imports: self.imports(m).map(|i| &i.module).collect(),
-        };
-        let mut bytes = serde_json::to_vec_pretty(&one).expect("a module plan serializes");
-        bytes.push(b'\n');
-        bytes
+        let one =
+            ModulePlanFile { version: VERSION, module: m.module.clone(), loaded: m.loaded, imports: m.imports.clone() };
+        json_bytes(&one)
     }
 
     /// Exactly the files the backend of `m` reads: its module, its index, its imports.
@@ -162,7 +144,7 @@ impl Plan {
 
     pub fn read(path: &Path) -> Result<Plan> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan '{}'", path.display()))?;
-        let file: PlanFile =
+        let file: PlanFile<ModuleFile<ExecPath, Vec<ExecPath>>> =
             serde_json::from_str(&text).with_context(|| format!("invalid plan '{}'", path.display()))?;
         if file.version != VERSION {
             bail!("plan '{}' has version {}, this helper reads {VERSION}", path.display(), file.version);
@@ -170,10 +152,10 @@ impl Plan {
         Plan::from_file(file).with_context(|| format!("invalid plan '{}'", path.display()))
     }
 
-    fn from_file(file: PlanFile) -> Result<Plan> {
-        let positions = PathIndex::new(file.modules.iter().map(|m| m.module.as_str()));
+    fn from_file(file: PlanFile<ModuleFile<ExecPath, Vec<ExecPath>>>) -> Result<Plan> {
+        let mut positions = HashMap::with_capacity_and_hasher(file.modules.len(), Default::default());
         for (i, m) in file.modules.iter().enumerate() {
-            if positions.get(m.module.as_str().as_bytes()) != Some(i as u32) {
+            if positions.insert(m.module.as_str(), i as u32).is_some() {
                 bail!("module '{}' is listed twice", m.module);
             }
         }
@@ -181,8 +163,8 @@ impl Plan {
         for m in &file.modules {
             let mut v = Vec::with_capacity(m.imports.len());
             for imp in &m.imports {
-                match positions.get(imp.as_str().as_bytes()) {
-                    Some(j) => v.push(j),
+                match positions.get(imp.as_str()) {
+                    Some(&j) => v.push(j),
                     None => bail!("module '{}' imports '{imp}', which is not a module of the plan", m.module),
                 }
             }
@@ -206,68 +188,16 @@ impl Plan {
         Ok(Plan { version: file.version, output: file.output, modules })
     }
 
+    /// The plan file's bytes: pretty JSON and a newline.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        self.write_json(&mut bytes).expect("a Vec takes every write");
-        bytes
+        json_bytes(self)
     }
 
     /// Writes [`Plan::to_json`]'s bytes to `w` as they are made, rather than
     /// holding them all (hundreds of MB for 100,000 modules) in memory.
-    ///
-    /// The bytes are exactly what `serde_json::to_writer_pretty` writes for
-    /// the plan file and a newline (a test holds them to it), written
-    /// directly: each module's quoted path is made once, however many
-    /// modules import it.
-    pub fn write_json(&self, mut w: impl Write) -> std::io::Result<()> {
-        const FLUSH_AT: usize = 64 << 10;
-        // Each module's path as a JSON string, end to end.
-        let mut quoted = Vec::new();
-        let mut ends = Vec::with_capacity(self.modules.len() + 1);
-        ends.push(0);
-        for m in &self.modules {
-            json_str(&mut quoted, m.module.as_str());
-            ends.push(quoted.len());
-        }
-        let quoted_module = |j: usize| &quoted[ends[j]..ends[j + 1]];
-
-        let mut b = Vec::with_capacity(2 * FLUSH_AT);
-        b.extend_from_slice(b"{\n  \"version\": ");
-        b.extend_from_slice(self.version.to_string().as_bytes());
-        b.extend_from_slice(b",\n  \"output\": ");
-        json_str(&mut b, self.output.as_str());
-        b.extend_from_slice(b",\n  \"modules\": [");
-        for (k, m) in self.modules.iter().enumerate() {
-            b.extend_from_slice(if k == 0 { b"\n    {\n      \"module\": " } else { b",\n    {\n      \"module\": " });
-            b.extend_from_slice(quoted_module(k));
-            if let Some(owner) = &m.owner {
-                b.extend_from_slice(b",\n      \"owner\": ");
-                json_str(&mut b, owner);
-            }
-            b.extend_from_slice(if m.loaded { b",\n      \"loaded\": true" } else { b",\n      \"loaded\": false" });
-            b.extend_from_slice(b",\n      \"index\": ");
-            json_str(&mut b, m.index.as_str());
-            b.extend_from_slice(b",\n      \"imports_file\": ");
-            json_str(&mut b, m.imports_file.as_str());
-            b.extend_from_slice(b",\n      \"object\": ");
-            json_str(&mut b, m.object.as_str());
-            b.extend_from_slice(b",\n      \"imports\": [");
-            for (i, &j) in m.imports.iter().enumerate() {
-                b.extend_from_slice(if i == 0 { b"\n        " } else { b",\n        " });
-                b.extend_from_slice(quoted_module(j as usize));
-                if b.len() >= FLUSH_AT {
-                    w.write_all(&b)?;
-                    b.clear();
-                }
-            }
-            b.extend_from_slice(if m.imports.is_empty() { b"]\n    }" } else { b"\n      ]\n    }" });
-            if b.len() >= FLUSH_AT {
-                w.write_all(&b)?;
-                b.clear();
-            }
-        }
-        b.extend_from_slice(if self.modules.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" });
-        w.write_all(&b)
+    pub fn write_json(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut w, self)?;
+        w.write_all(b"\n")
     }
 
     pub fn loaded(&self) -> impl Iterator<Item = &ModulePlan> {
@@ -275,11 +205,21 @@ impl Plan {
     }
 }
 
-/// Builds the plan from the thin link's outputs.
-///
-/// `written` is the directory the thin link actually wrote to (a staging
-/// directory, or `prefix_replace.new`); `index_list` is its index list, read
-/// from `index_list_file`. Paths in the plan always use `prefix_replace.new`.
+fn json_bytes(value: &impl Serialize) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("a plan serializes");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Where lld, given `--thinlto-prefix-replace=;STAGING/`, wrote one module's
+/// file: `STAGING/<module path><suffix>`.
+pub fn staged(staging: &ExecDir, module: &ExecPath, suffix: &str) -> ExecPath {
+    module.prefixed(staging).with_suffix(suffix)
+}
+
+/// Builds the plan from what the thin link wrote into `staging`: each
+/// module's index and imports list, and `index_list` (the backend objects of
+/// the loaded modules, `STAGING/<module path>`, read from `index_list_file`).
 ///
 /// Modules are checked on all cores (a link may have 100,000 of them, each
 /// with an index to stat and an imports list to read); the error reported is
@@ -287,32 +227,24 @@ impl Plan {
 pub fn build(
     manifest: &Manifest,
     exec_root: &Path,
-    written: &ExecDir,
+    staging: &ExecDir,
     index_list_file: &Path,
     index_list: &[ExecPath],
 ) -> Result<Plan> {
-    let prefix = &manifest.prefix_replace;
     let modules = manifest.bitcode();
     if modules.len() >= u32::MAX as usize {
         bail!("{} bitcode modules are more than a plan can hold", modules.len());
     }
-    let known = PathIndex::new(modules.iter().map(|m| m.path.as_str()));
+    let mut known = HashMap::with_capacity_and_hasher(modules.len(), Default::default());
+    for (i, m) in modules.iter().enumerate() {
+        known.insert(m.module.path.as_str(), i as u32);
+    }
 
-    // Each index-list entry is the backend object `written/REST` of one
-    // loaded module `old/REST` (the inverse of `layout::module_files`).
-    let old = prefix.old.as_prefix();
-    let written_prefix = written.as_prefix();
+    let prefix = staging.as_prefix();
     let mut loaded = vec![false; modules.len()];
-    let mut key = String::new();
     for (line, entry) in index_list.iter().enumerate() {
-        let module = entry.as_str().strip_prefix(written_prefix.as_str()).and_then(|rest| {
-            key.clear();
-            key.push_str(&old);
-            key.push_str(rest);
-            known.get(key.as_bytes())
-        });
-        match module {
-            Some(i) => loaded[i as usize] = true,
+        match entry.as_str().strip_prefix(prefix.as_str()).and_then(|path| known.get(path)) {
+            Some(&i) => loaded[i as usize] = true,
             None if entry.as_str().contains('(') => bail!(
                 "'{}' line {}: '{entry}' is a member of an archive that holds bitcode; \
                  split such archives with `thinlto extract` and pass their members in a start_lib group",
@@ -327,189 +259,71 @@ pub fn build(
         }
     }
 
-    let check = Check {
-        manifest,
-        modules: &modules,
-        known: &known,
-        loaded: &loaded,
-        exec_root,
-        written,
-        old_prefix: &old,
-        written_prefix: &written_prefix,
-        index_list_file,
-    };
-    let modules = check.all()?;
+    let checked: Vec<Result<ModulePlan>> = modules
+        .par_iter()
+        .zip(loaded.par_iter())
+        .map(|(m, &loaded)| check_module(m, loaded, &known, exec_root, staging, index_list_file))
+        .collect();
+    let modules = checked.into_iter().collect::<Result<Vec<_>>>()?;
     Ok(Plan { version: VERSION, output: manifest.output.clone(), modules })
 }
 
-/// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    // No branch per byte: the common path has nothing to escape.
-    let plain = s.bytes().fold(true, |ok, c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'));
-    if plain {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s).expect("a Vec takes every write");
+/// Checks one module: its place in the index list, its index, its imports.
+fn check_module(
+    b: &BitcodeModule,
+    loaded: bool,
+    known: &HashMap<&str, u32>,
+    exec_root: &Path,
+    staging: &ExecDir,
+    index_list_file: &Path,
+) -> Result<ModulePlan> {
+    let m = b.module;
+    if !b.lazy && !loaded {
+        bail!(
+            "bitcode module '{}' is not in the index list '{}', but only lazy (start_lib) members may be left unloaded",
+            m.path,
+            index_list_file.display()
+        );
     }
-}
-
-/// The per-module checks of [`build`].
-struct Check<'a> {
-    manifest: &'a Manifest,
-    modules: &'a [BitcodeModule<'a>],
-    known: &'a PathIndex<'a>,
-    loaded: &'a [bool],
-    exec_root: &'a Path,
-    written: &'a ExecDir,
-    /// `prefix_replace.old` and `written` as prefixes: empty or ending in `/`.
-    old_prefix: &'a str,
-    written_prefix: &'a str,
-    index_list_file: &'a Path,
-}
-
-/// Modules per unit of work handed to a thread.
-const BLOCK: usize = 256;
-
-/// Scratch space of one thread, reused from module to module.
-#[derive(Default)]
-struct Scratch {
-    rel: String,
-    disk: PathBuf,
-    bytes: Vec<u8>,
-    found: Vec<Option<u32>>,
-}
-
-impl Scratch {
-    /// Points `disk` at `written/REST{suffix}` below the exec root, as
-    /// [`ExecPath::under`] would, without allocating.
-    fn set_disk(&mut self, check: &Check, rest: &str, suffix: &str) -> &Path {
-        self.rel.clear();
-        self.rel.push_str(check.written_prefix);
-        self.rel.push_str(rest);
-        self.rel.push_str(suffix);
-        self.disk.as_mut_os_string().clear();
-        if check.exec_root != Path::new(".") {
-            self.disk.push(check.exec_root);
-        }
-        self.disk.push(&self.rel);
-        &self.disk
-    }
-}
-
-impl Check<'_> {
-    /// Checks every module, in blocks spread over the available cores.
-    fn all(&self) -> Result<Vec<ModulePlan>> {
-        let blocks = self.modules.len().div_ceil(BLOCK);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(blocks).min(8);
-        if threads <= 1 {
-            let mut scratch = Scratch::default();
-            return (0..self.modules.len()).map(|i| self.module(i, &mut scratch)).collect();
-        }
-        let next = AtomicUsize::new(0);
-        // The first block that failed: later blocks need not be checked.
-        let failed = AtomicUsize::new(usize::MAX);
-        let work = || {
-            let mut done = Vec::new();
-            let mut scratch = Scratch::default();
-            loop {
-                let b = next.fetch_add(1, Ordering::Relaxed);
-                if b >= blocks || b > failed.load(Ordering::Relaxed) {
-                    return done;
-                }
-                let range = b * BLOCK..((b + 1) * BLOCK).min(self.modules.len());
-                let r: Result<Vec<ModulePlan>> = range.map(|i| self.module(i, &mut scratch)).collect();
-                if r.is_err() {
-                    failed.fetch_min(b, Ordering::Relaxed);
-                }
-                done.push((b, r));
-            }
-        };
-        let mut results: Vec<Option<Result<Vec<ModulePlan>>>> = (0..blocks).map(|_| None).collect();
-        std::thread::scope(|s| {
-            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-            let mine = work();
-            for (b, r) in helpers.into_iter().flat_map(|h| h.join().expect("plan worker panicked")).chain(mine) {
-                results[b] = Some(r);
-            }
-        });
-        let mut out = Vec::with_capacity(self.modules.len());
-        for r in results {
-            // Every block before the first failed one was checked.
-            out.extend(r.expect("block checked")?);
-        }
-        Ok(out)
+    let index = staged(staging, &m.path, INDEX_SUFFIX);
+    let meta = std::fs::metadata(index.under(exec_root))
+        .with_context(|| format!("the thin link wrote no index '{index}' for bitcode module '{}'", m.path))?;
+    if meta.len() == 0 {
+        // clang would compile a 0-byte index's module in full, unoptimized by the link.
+        bail!("index '{index}' of bitcode module '{}' is empty", m.path);
     }
 
-    /// Checks module `i`: its place in the index list, its index, its imports.
-    fn module(&self, i: usize, scratch: &mut Scratch) -> Result<ModulePlan> {
-        let prefix = &self.manifest.prefix_replace;
-        let m = &self.modules[i];
-        let loaded = self.loaded[i];
-        if !m.lazy && !loaded {
-            bail!(
-                "bitcode module '{}' is not in the index list '{}', but only lazy (start_lib) members may be left unloaded",
-                m.path,
-                self.index_list_file.display()
-            );
-        }
-        let rest = m.path.as_str().strip_prefix(self.old_prefix).expect("manifest validated prefixes");
-        // The files as written, named for messages only when one is bad.
-        let written_files = || module_files(prefix, self.written, m.path).expect("validated");
-
-        let index_disk = scratch.set_disk(self, rest, INDEX_SUFFIX);
-        debug_assert_eq!(index_disk, written_files().index.under(self.exec_root));
-        let meta = std::fs::metadata(index_disk).with_context(|| {
-            format!("the thin link wrote no index '{}' for bitcode module '{}'", written_files().index, m.path)
-        })?;
-        if meta.len() == 0 {
-            // clang would compile a 0-byte index's module in full, unoptimized by the link.
-            bail!("index '{}' of bitcode module '{}' is empty", written_files().index, m.path);
-        }
-
-        scratch.set_disk(self, rest, IMPORTS_SUFFIX);
-        debug_assert_eq!(scratch.disk, written_files().imports.under(self.exec_root));
-        let imports_disk = &scratch.disk;
-        let bytes = linelist::read_into(imports_disk, &mut scratch.bytes)?;
-        let lines: Vec<&[u8]> = linelist::split_lines(imports_disk, bytes)?.map(|(_, raw)| raw).collect();
-        scratch.found.clear();
-        self.known.get_many(&lines, &mut scratch.found);
-        let mut imports = Vec::with_capacity(lines.len());
-        let mut unknown = None;
-        for (line, (raw, found)) in (1..).zip(lines.iter().zip(&scratch.found)) {
-            match *found {
-                // Equal to a module's path: a valid path, no need to check it.
-                Some(j) => imports.push(j),
-                None => {
-                    let imp = linelist::check_line(imports_disk, line, raw)?;
-                    unknown.get_or_insert((line, imp));
-                }
+    let imports_file = staged(staging, &m.path, IMPORTS_SUFFIX);
+    let imports_disk = imports_file.under(exec_root);
+    let bytes = std::fs::read(&imports_disk)
+        .map_err(|source| linelist::LineListError::Read { file: imports_disk.clone(), source })?;
+    let mut imports = Vec::new();
+    let mut unknown = None;
+    for (line, raw) in linelist::split_lines(&imports_disk, &bytes)? {
+        // A line equal to a module's path is a valid path: no need to check it.
+        match std::str::from_utf8(raw).ok().and_then(|p| known.get(p)) {
+            Some(&j) => imports.push(j),
+            None => {
+                let imp = linelist::check_line(&imports_disk, line, raw)?;
+                unknown.get_or_insert((line, imp.to_string()));
             }
         }
-        if let Some((line, imp)) = unknown {
-            bail!("'{}' line {line}: '{imp}' is not a bitcode module of the manifest", written_files().imports);
-        }
-        if !loaded && !imports.is_empty() {
-            bail!(
-                "'{}': module '{}' was not loaded but imports {} modules",
-                written_files().imports,
-                m.path,
-                imports.len()
-            );
-        }
-        let files = module_files(prefix, &prefix.new, m.path).expect("validated");
-        Ok(ModulePlan {
-            module: m.path.clone(),
-            owner: m.owner.map(str::to_string),
-            loaded,
-            index: files.index,
-            imports_file: files.imports,
-            object: files.object,
-            imports,
-        })
     }
+    if let Some((line, imp)) = unknown {
+        bail!("'{imports_file}' line {line}: '{imp}' is not a bitcode module of the manifest");
+    }
+    if !loaded && !imports.is_empty() {
+        bail!("'{imports_file}': module '{}' was not loaded but imports {} modules", m.path, imports.len());
+    }
+    Ok(ModulePlan {
+        module: m.path.clone(),
+        owner: m.owner.clone(),
+        loaded,
+        index: m.outputs.index.clone(),
+        imports_file: m.outputs.imports.clone(),
+        object: m.outputs.object.clone(),
+        imports,
+    })
 }
 
 #[cfg(test)]
@@ -544,24 +358,6 @@ mod tests {
         }
     }
 
-    /// The plan file as serde_json writes it, the format `write_json` must match byte for byte.
-    fn serde_json_bytes(plan: &Plan) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec_pretty(plan).unwrap();
-        bytes.push(b'\n');
-        bytes
-    }
-
-    #[test]
-    fn writes_what_serde_json_writes() {
-        let plan = sample();
-        assert_eq!(String::from_utf8(plan.to_json()).unwrap(), String::from_utf8(serde_json_bytes(&plan)).unwrap());
-        let empty = Plan { version: VERSION, output: path("bin/prog"), modules: vec![] };
-        assert_eq!(empty.to_json(), serde_json_bytes(&empty));
-        let mut big = sample();
-        big.modules[0].imports = (0..20_000).map(|i| i % 3).collect();
-        assert_eq!(big.to_json(), serde_json_bytes(&big));
-    }
-
     #[test]
     fn reads_what_it_writes() {
         let dir = tempfile::tempdir().unwrap();
@@ -574,6 +370,11 @@ mod tests {
         assert_eq!(
             read.backend_inputs(&read.modules[0]).iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             ["obj/main.o", "lto/main.o.thinlto.bc", "obj/quote\"and\\back\tslash é.o", "obj/lib/unused.o"]
+        );
+        let one: ModulePlanFile = serde_json::from_slice(&plan.module_json(&plan.modules[0])).unwrap();
+        assert_eq!(
+            one,
+            ModulePlanFile { version: VERSION, module: path("obj/main.o"), loaded: true, imports: vec![1, 2] }
         );
     }
 
@@ -592,30 +393,32 @@ mod tests {
         assert!(e.contains("module 'obj/main.o' is listed twice"), "{e}");
     }
 
-    /// An exec root with `n` modules `obj/mI.o` (every third lazy), all
-    /// loaded, each importing its two neighbours.
+    /// An exec root holding what lld leaves in `stage/` for `n` modules
+    /// `obj/mI.o` (every third lazy), all loaded, each importing its two
+    /// neighbours; and the index list.
     fn thin_link_outputs(n: usize) -> (tempfile::TempDir, Manifest, Vec<ExecPath>) {
         let dir = tempfile::tempdir().unwrap();
         let mut inputs = Vec::new();
         let mut list = Vec::new();
         for i in 0..n {
             let m = format!("obj/m{i}.o");
+            let bitcode = serde_json::json!({"kind": "bitcode", "path": m, "outputs": {
+                "index": format!("lto/m{i}.bc"), "imports": format!("lto/m{i}.imports"), "object": format!("lto/m{i}.o")}});
             inputs.push(if i % 3 == 2 {
-                serde_json::json!({"kind": "start_lib", "members": [{"kind": "bitcode", "path": m}]})
+                serde_json::json!({"kind": "start_lib", "members": [bitcode]})
             } else {
-                serde_json::json!({"kind": "bitcode", "path": m})
+                bitcode
             });
-            let lto = dir.path().join(format!("lto/m{i}.o"));
-            std::fs::create_dir_all(lto.parent().unwrap()).unwrap();
-            std::fs::write(lto.with_extension("o.thinlto.bc"), b"BC\xc0\xde").unwrap();
+            let staged = dir.path().join(format!("stage/obj/m{i}.o"));
+            std::fs::create_dir_all(staged.parent().unwrap()).unwrap();
+            std::fs::write(staged.with_extension("o.thinlto.bc"), b"BC\xc0\xde").unwrap();
             let imports = format!("obj/m{}.o\nobj/m{}.o\n", (i + 1) % n, (i + n - 1) % n);
-            std::fs::write(lto.with_extension("o.imports"), imports).unwrap();
-            list.push(path(&format!("lto/m{i}.o")));
+            std::fs::write(staged.with_extension("o.imports"), imports).unwrap();
+            list.push(path(&format!("stage/obj/m{i}.o")));
         }
         let manifest = Manifest::from_json(
             &serde_json::json!({
-                "version": 1, "output": "bin/prog", "linker": {"driver": "clang"},
-                "prefix_replace": {"old": "obj", "new": "lto"}, "inputs": inputs,
+                "version": 2, "output": "bin/prog", "linker": {"driver": "clang"}, "inputs": inputs,
             })
             .to_string(),
         )
@@ -624,19 +427,19 @@ mod tests {
     }
 
     fn build_in(dir: &tempfile::TempDir, m: &Manifest, list: &[ExecPath]) -> Result<Plan> {
-        build(m, dir.path(), &m.prefix_replace.new, Path::new("lto/index.list"), list)
+        build(m, dir.path(), &ExecDir::new("stage").unwrap(), Path::new("stage/index.list"), list)
     }
 
     #[test]
     fn builds_many_modules_in_order() {
-        let n = 5 * BLOCK + 7;
+        let n = 1000;
         let (dir, m, list) = thin_link_outputs(n);
         let plan = build_in(&dir, &m, &list).unwrap();
         assert_eq!(plan.modules.len(), n);
         for (i, mp) in plan.modules.iter().enumerate() {
             assert_eq!(mp.module.as_str(), format!("obj/m{i}.o"));
             assert_eq!(mp.object.as_str(), format!("lto/m{i}.o"));
-            assert_eq!(mp.index.as_str(), format!("lto/m{i}.o.thinlto.bc"));
+            assert_eq!(mp.index.as_str(), format!("lto/m{i}.bc"));
             assert!(mp.loaded);
             assert_eq!(mp.imports, [((i + 1) % n) as u32, ((i + n - 1) % n) as u32]);
         }
@@ -644,44 +447,59 @@ mod tests {
 
     #[test]
     fn reports_the_first_bad_module_in_command_line_order() {
-        let n = 8 * BLOCK;
+        let n = 2000;
         let (dir, m, list) = thin_link_outputs(n);
-        let lto = dir.path().join("lto");
-        // Bad modules everywhere; the first in command-line order is m300's (in the second block).
-        for i in [n - 1, 4 * BLOCK + 3, 2 * BLOCK, 301] {
-            std::fs::write(lto.join(format!("m{i}.o.imports")), "obj/nowhere.o\n").unwrap();
+        let stage = dir.path().join("stage/obj");
+        // Bad modules everywhere; the first in command-line order is m300's.
+        for i in [n - 1, 1500, 700, 301] {
+            std::fs::write(stage.join(format!("m{i}.o.imports")), "obj/nowhere.o\n").unwrap();
         }
-        std::fs::write(lto.join("m300.o.thinlto.bc"), b"").unwrap();
+        std::fs::write(stage.join("m300.o.thinlto.bc"), b"").unwrap();
         for _ in 0..5 {
             let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
-            assert_eq!(e, "index 'lto/m300.o.thinlto.bc' of bitcode module 'obj/m300.o' is empty");
+            assert_eq!(e, "index 'stage/obj/m300.o.thinlto.bc' of bitcode module 'obj/m300.o' is empty");
         }
-        std::fs::write(lto.join("m300.o.thinlto.bc"), b"BC").unwrap();
+        std::fs::remove_file(stage.join("m300.o.thinlto.bc")).unwrap();
         let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
-        assert_eq!(e, "'lto/m301.o.imports' line 1: 'obj/nowhere.o' is not a bitcode module of the manifest");
+        assert!(
+            e.starts_with(
+                "the thin link wrote no index 'stage/obj/m300.o.thinlto.bc' for bitcode module 'obj/m300.o': "
+            ),
+            "{e}"
+        );
+        std::fs::write(stage.join("m300.o.thinlto.bc"), b"BC").unwrap();
+        let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
+        assert_eq!(e, "'stage/obj/m301.o.imports' line 1: 'obj/nowhere.o' is not a bitcode module of the manifest");
     }
 
     #[test]
     fn a_bad_line_comes_before_an_unknown_module_on_an_earlier_line() {
         let (dir, m, list) = thin_link_outputs(3);
-        let imports = dir.path().join("lto/m0.o.imports");
+        let imports = dir.path().join("stage/obj/m0.o.imports");
         std::fs::write(&imports, "obj/m1.o\nobj/nowhere.o\nobj/m2.o\r\n").unwrap();
         let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
         assert!(e.ends_with("m0.o.imports' line 3: carriage return (CRLF line end); the linker writes LF only"), "{e}");
         std::fs::write(&imports, "obj/m1.o\nobj/nowhere.o\nobj/m2.o\n").unwrap();
         let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
-        assert_eq!(e, "'lto/m0.o.imports' line 2: 'obj/nowhere.o' is not a bitcode module of the manifest");
+        assert_eq!(e, "'stage/obj/m0.o.imports' line 2: 'obj/nowhere.o' is not a bitcode module of the manifest");
+        std::fs::write(&imports, "/abs/m1.o\n").unwrap();
+        let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
+        assert!(e.contains("line 1: absolute path '/abs/m1.o'"), "{e}");
     }
 
     #[test]
     fn index_list_entries_must_be_backend_objects_of_modules() {
         let (dir, m, mut list) = thin_link_outputs(3);
-        list.push(path("lto/m9.o"));
+        list.push(path("stage/obj/m9.o"));
         let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
         assert_eq!(
             e,
-            "'lto/index.list' line 4: 'lto/m9.o' is not the backend object of any bitcode module of the manifest"
+            "'stage/index.list' line 4: 'stage/obj/m9.o' is not the backend object of any bitcode module of the manifest"
         );
+        list.pop();
+        list.push(path("stage/obj/libx.a(m1.o at 120)"));
+        let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
+        assert!(e.contains("split such archives with `thinlto extract`"), "{e}");
         list.pop();
         list.push(path("obj/m1.o"));
         assert!(
@@ -691,5 +509,20 @@ mod tests {
         list.remove(0);
         let e = format!("{:#}", build_in(&dir, &m, &list).unwrap_err());
         assert!(e.starts_with("bitcode module 'obj/m0.o' is not in the index list"), "{e}");
+    }
+
+    /// 100,000 modules (correctness at that size; its speed is a benchmark,
+    /// `tools/bench/plan_bench.sh`, not a test). Writes 200,000 files, so it
+    /// runs only when asked.
+    #[test]
+    #[ignore = "writes 200,000 files; run with `cargo test -- --ignored`"]
+    fn builds_a_plan_of_100000_modules() {
+        let n = 100_000;
+        let (dir, m, list) = thin_link_outputs(n);
+        let plan = build_in(&dir, &m, &list).unwrap();
+        assert_eq!(plan.modules.len(), n);
+        let last = &plan.modules[n - 1];
+        let names: Vec<&str> = plan.imports(last).map(|m| m.module.as_str()).collect();
+        assert_eq!(names, ["obj/m0.o", "obj/m99998.o"]);
     }
 }

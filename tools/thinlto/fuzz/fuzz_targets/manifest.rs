@@ -1,5 +1,6 @@
 //! The bitcode manifest parser: any bytes give a manifest or an error, never a panic; a
-//! manifest that parses lays out its link without panicking either.
+//! manifest that parses renders its thin-link command line, and no two of its modules'
+//! declared outputs share a path.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -7,9 +8,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(m) = thinlto::manifest::Manifest::from_json(text) {
         let _ = thinlto::final_link::thin_link_args(&m);
+        let mut outputs = std::collections::HashSet::new();
         for b in m.bitcode() {
-            let files = thinlto::layout::module_files(&m.prefix_replace, &m.prefix_replace.new, b.path);
-            assert!(files.is_some(), "validated manifest has a module outside prefix_replace.old");
+            let o = &b.module.outputs;
+            for p in [&o.index, &o.imports, &o.object].into_iter().chain(&o.pack).chain(&o.plan) {
+                assert!(outputs.insert(p.clone()), "validated manifest names output {p} twice");
+            }
         }
     }
 });

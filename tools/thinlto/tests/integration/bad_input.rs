@@ -17,32 +17,20 @@ fn indexed() -> tempfile::TempDir {
     write(&root.join("src/helper.cpp"), "extern \"C\" int cpp_square(int x) { return x * x; }\n");
     compile_cpp(root, "src/main.cpp", "obj/main.o");
     compile_cpp(root, "src/helper.cpp", "obj/helper.o");
-    write_manifest(
-        root,
-        json!([
-            {"kind": "bitcode", "path": "obj/main.o"},
-            {"kind": "bitcode", "path": "obj/helper.o"}
-        ]),
-    );
-    run(thinlto(root).args([
-        "index",
-        "--manifest=manifest.json",
-        "--plan=lto/plan.json",
-        "--index-list=lto/index.list",
-    ]));
+    write_manifest(root, json!([bitcode("obj/main.o"), bitcode("obj/helper.o")]));
+    run(&mut index(root));
     assert_eq!(std::fs::read_to_string(root.join("lto/main.o.imports")).unwrap(), "obj/helper.o\n");
     dir
 }
 
 fn write_manifest(root: &Path, inputs: serde_json::Value) {
-    let m = json!({
-        "version": 1,
-        "output": "bin/prog",
-        "linker": {"driver": clang(), "flags": [format!("--target={TARGET}"), "-fuse-ld=lld"]},
-        "prefix_replace": {"old": "obj", "new": "lto"},
-        "inputs": inputs,
-    });
-    write(&root.join("manifest.json"), serde_json::to_vec(&m).unwrap());
+    write(&root.join("manifest.json"), serde_json::to_vec(&manifest(inputs)).unwrap());
+}
+
+fn index(root: &Path) -> Command {
+    let mut c = thinlto(root);
+    c.args(["index", "--manifest=manifest.json", "--plan=lto/plan.json", "--final-link-params=lto/final.params"]);
+    c
 }
 
 fn backend(root: &Path) -> Command {
@@ -77,7 +65,7 @@ fn backend_fails(root: &Path, expected: &str) {
         .into_iter()
         .filter(|f| f.starts_with("main.o") || f.contains(".thinlto-"))
         .collect();
-    assert_eq!(left, ["main.o.imports", "main.o.thinlto.bc"], "outputs left behind");
+    assert_eq!(left, ["main.o.imports", "main.o.pack", "main.o.thinlto.bc"], "outputs left behind");
 }
 
 #[test]
@@ -87,56 +75,9 @@ fn backend_succeeds_on_good_input() {
     assert!(std::fs::metadata(dir.path().join("lto/main.o")).unwrap().len() > 0);
 }
 
-/// The same backend run in the exec root (`--in-exec-root`), as Bazel's all_bitcode mode does.
-fn backend_in_exec_root(root: &Path, compiler: &[&str]) -> Command {
-    backend_cmd(root, &["--in-exec-root"], compiler)
-}
-
-#[test]
-fn backend_in_exec_root_writes_the_same_object() {
-    let dir = indexed();
-    run(&mut backend(dir.path()));
-    let staged = std::fs::read(dir.path().join("lto/main.o")).unwrap();
-    std::fs::remove_file(dir.path().join("lto/main.o")).unwrap();
-    run(&mut backend_in_exec_root(dir.path(), &[&clang(), "-O2"]));
-    assert!(staged == std::fs::read(dir.path().join("lto/main.o")).unwrap(), "objects differ");
-    let left: Vec<String> =
-        files_below(&dir.path().join("lto")).into_iter().filter(|f| f.contains(".thinlto-")).collect();
-    assert!(left.is_empty(), "work files left behind: {left:?}");
-}
-
-#[test]
-fn backend_in_exec_root_still_checks_imports_and_output() {
-    let dir = indexed();
-    let fake = fake_compiler_writing_empty_object(dir.path());
-    let stderr = thinlto_fails(&mut backend_in_exec_root(dir.path(), &[&fake, "-O2"]));
-    assert!(stderr.contains("exited 0 but wrote an empty object (llvm#75441"), "{stderr}");
-    assert!(!dir.path().join("lto/main.o").exists());
-
-    write(&dir.path().join("obj/helper.o"), b"BC\xC0\xDEgarbage that is not a module");
-    let stderr = thinlto_fails(&mut backend_in_exec_root(dir.path(), &[&clang(), "-O2"]));
-    assert!(stderr.contains("printed an error but exited 0 (llvm#75441)"), "{stderr}");
-
-    std::fs::remove_file(dir.path().join("obj/helper.o")).unwrap();
-    let stderr = thinlto_fails(&mut backend_in_exec_root(dir.path(), &[&clang(), "-O2"]));
-    assert!(
-        stderr.contains("imported file 'obj/helper.o' (listed in 'lto/main.o.imports' line 1) is missing"),
-        "{stderr}"
-    );
-    let left: Vec<String> = files_below(&dir.path().join("lto"))
-        .into_iter()
-        .filter(|f| f.starts_with("main.o") || f.contains(".thinlto-"))
-        .collect();
-    assert_eq!(left, ["main.o.imports", "main.o.thinlto.bc"], "outputs left behind");
-}
-
-/// The same backend with its imports from the pack `index --packs` wrote, as Bazel's default mode runs it.
+/// The same backend with its imports from the pack `index` wrote, as Bazel runs it.
 fn backend_from_pack(root: &Path) -> Command {
     backend_cmd(root, &["--import-pack=lto/main.o.pack"], &[&clang(), "-O2"])
-}
-
-fn index_with_packs(root: &Path) {
-    run(thinlto(root).args(["index", "--manifest=manifest.json", "--plan=lto/plan.json", "--packs"]));
 }
 
 #[test]
@@ -147,7 +88,6 @@ fn index_packs_exactly_the_imports_and_the_backend_uses_them() {
     let staged = std::fs::read(root.join("lto/main.o")).unwrap();
     std::fs::remove_file(root.join("lto/main.o")).unwrap();
 
-    index_with_packs(root);
     let helper = std::fs::read(root.join("obj/helper.o")).unwrap();
     let mut expected = format!("thinlto-pack 1\n{} obj/helper.o\n\n", helper.len()).into_bytes();
     expected.extend_from_slice(&helper);
@@ -175,7 +115,6 @@ fn index_packs_exactly_the_imports_and_the_backend_uses_them() {
 fn backend_rejects_a_pack_that_does_not_match_its_imports() {
     let dir = indexed();
     let root = dir.path();
-    index_with_packs(root);
     let expect_failure = |expected: &str| {
         let stderr = thinlto_fails(&mut backend_from_pack(root));
         assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
@@ -303,70 +242,13 @@ fn backend_without_optimisation_level() {
     assert!(stderr.contains("no -O level"), "{stderr}");
 }
 
-fn plan_fails(root: &Path, expected: &str) {
-    let stderr = thinlto_fails(thinlto(root).args([
-        "plan",
-        "--manifest=manifest.json",
-        "--index-list=lto/index.list",
-        "--out=lto/plan2.json",
-    ]));
-    assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
-    assert!(!root.join("lto/plan2.json").exists(), "plan written despite the error");
-}
-
-#[test]
-fn plan_rejects_import_that_is_not_a_manifest_input() {
-    let dir = indexed();
-    write(&dir.path().join("lto/main.o.imports"), "obj/elsewhere.o\n");
-    plan_fails(dir.path(), "'lto/main.o.imports' line 1: 'obj/elsewhere.o' is not a bitcode module of the manifest");
-}
-
-#[test]
-fn plan_rejects_missing_and_empty_index() {
-    let dir = indexed();
-    write(&dir.path().join("lto/helper.o.thinlto.bc"), b"");
-    plan_fails(dir.path(), "index 'lto/helper.o.thinlto.bc' of bitcode module 'obj/helper.o' is empty");
-    std::fs::remove_file(dir.path().join("lto/helper.o.thinlto.bc")).unwrap();
-    plan_fails(dir.path(), "wrote no index 'lto/helper.o.thinlto.bc'");
-}
-
-#[test]
-fn plan_rejects_archive_members_in_index_list() {
-    let dir = indexed();
-    write(&dir.path().join("lto/index.list"), "lto/main.o\nlto/libx.a(helper.o at 120)\n");
-    plan_fails(dir.path(), "split such archives with `thinlto extract`");
-}
-
-#[test]
-fn plan_succeeds_and_writes_backend_params() {
-    let dir = indexed();
-    run(thinlto(dir.path()).args([
-        "plan",
-        "--manifest=manifest.json",
-        "--index-list=lto/index.list",
-        "--out=lto/plan2.json",
-        "--backend-params",
-    ]));
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("lto/main.o.inputs")).unwrap(),
-        "obj/main.o\nlto/main.o.thinlto.bc\nobj/helper.o\n"
-    );
-}
-
 /// Index fails with `expected` and leaves no output and no staging directory.
 fn index_fails(root: &Path, expected: &str) {
     std::fs::remove_dir_all(root.join("lto")).ok();
-    let stderr = thinlto_fails(thinlto(root).args([
-        "index",
-        "--manifest=manifest.json",
-        "--plan=lto/plan.json",
-        "--final-link-params=lto/final.params",
-        "--index-list=lto/index.list",
-    ]));
+    let stderr = thinlto_fails(&mut index(root));
     assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
     let left = if root.join("lto").exists() { files_below(&root.join("lto")) } else { vec![] };
-    assert!(left.is_empty(), "outputs left behind: {left:?}");
-    assert!(!root.join("lto.thinlto-staging").exists(), "staging directory left behind");
+    assert!(left.is_empty(), "outputs (or the staging directory) left behind: {left:?}");
 }
 
 #[test]
@@ -377,13 +259,13 @@ fn manifest_with_unknown_field_or_wrong_type() {
     write(
         &root.join("manifest.json"),
         text.replacen("{\"inputs\"", "{\"surprise\":1,\"inputs\"", 1).replacen(
-            "\"version\":1",
-            "\"version\":1,\"surprise\":1",
+            "\"version\":2",
+            "\"version\":2,\"surprise\":1",
             1,
         ),
     );
     index_fails(root, "invalid manifest 'manifest.json': unknown field `surprise`");
-    write(&root.join("manifest.json"), text.replacen("\"version\":1", "\"version\":[1]", 1));
+    write(&root.join("manifest.json"), text.replacen("\"version\":2", "\"version\":[2]", 1));
     index_fails(root, "invalid manifest 'manifest.json': invalid type");
 }
 
@@ -400,13 +282,7 @@ fn archive_holding_bitcode() {
     let dir = indexed();
     let root = dir.path();
     run(Command::new("llvm-ar-22").current_dir(root).args(["rc", "obj/libhelper.a", "obj/helper.o"]));
-    write_manifest(
-        root,
-        json!([
-            {"kind": "bitcode", "path": "obj/main.o"},
-            {"kind": "archive", "path": "obj/libhelper.a"}
-        ]),
-    );
+    write_manifest(root, json!([bitcode("obj/main.o"), {"kind": "archive", "path": "obj/libhelper.a"}]));
     index_fails(root, "is a member of an archive that holds bitcode");
 }
 
@@ -436,50 +312,42 @@ fn empty_object_with_clean_stderr_from_fake_compiler() {
 }
 
 #[test]
-fn index_writes_one_plan_per_module() {
+fn index_writes_one_plan_per_module_where_declared() {
     let dir = indexed();
     let root = dir.path();
-    run(thinlto(root).args(["index", "--manifest=manifest.json", "--plan=lto/plan.json", "--module-plans"]));
-    let plan: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("lto/plan.json")).unwrap()).unwrap();
-    for entry in plan["modules"].as_array().unwrap() {
-        let object = entry["object"].as_str().unwrap();
-        let own: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(root.join(format!("{object}.plan.json"))).unwrap()).unwrap();
-        assert_eq!(&own, entry, "the module plan of {object} differs from its entry in plan.json");
-    }
-    assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&std::fs::read(root.join("lto/main.o.plan.json")).unwrap())
-            .unwrap()["imports"],
-        serde_json::json!(["obj/helper.o"])
-    );
+    let mut main = bitcode("obj/main.o");
+    main["outputs"]["plan"] = json!("lto/main.o.plan.json");
+    write_manifest(root, json!([main, bitcode("obj/helper.o")]));
+    run(&mut index(root));
+    let own: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("lto/main.o.plan.json")).unwrap()).unwrap();
+    assert_eq!(own, json!({"version": 2, "module": "obj/main.o", "loaded": true, "imports": [1]}));
+    assert!(!root.join("lto/helper.o.plan.json").exists(), "a plan nobody declared was written");
 }
 
-/// 100,000 modules: `plan` handles a link of this size (correctness only; its speed is a
-/// benchmark, tools/bench/plan_bench.sh, not a test).
 #[test]
-fn plan_for_100000_modules() {
-    const N: usize = 100_000;
-    let dir = tempfile::tempdir().unwrap();
+fn index_moves_every_file_to_where_the_manifest_declares_it() {
+    let dir = indexed();
     let root = dir.path();
-    let module = |i: usize| format!("obj/p{:03}/m{i:06}.o", i / 1000);
-    let inputs: Vec<serde_json::Value> = (0..N).map(|i| json!({"kind": "bitcode", "path": module(i)})).collect();
-    write_manifest(root, serde_json::Value::Array(inputs));
-    let mut list = String::new();
-    for i in 0..N {
-        let rest = module(i).strip_prefix("obj/").unwrap().to_string();
-        write(&root.join(format!("lto/{rest}.thinlto.bc")), b"BC\xC0\xDE index");
-        // Each module imports from up to three lower modules, sorted as lld sorts them.
-        let mut imports: Vec<String> = [i / 2, i / 3, i / 7].iter().filter(|&&j| j < i).map(|&j| module(j)).collect();
-        imports.sort();
-        imports.dedup();
-        write(&root.join(format!("lto/{rest}.imports")), imports.iter().map(|p| format!("{p}\n")).collect::<String>());
-        list.push_str(&format!("lto/{rest}\n"));
-    }
-    write(&root.join("lto/index.list"), list);
-    run(thinlto(root).args(["plan", "--manifest=manifest.json", "--index-list=lto/index.list", "--out=lto/plan.json"]));
-    let plan = thinlto::plan::Plan::read(&root.join("lto/plan.json")).unwrap();
-    assert_eq!(plan.modules.len(), N);
-    let last = &plan.modules[N - 1];
-    let names: Vec<&str> = plan.imports(last).map(|m| m.module.as_str()).collect();
-    assert_eq!(names, [module((N - 1) / 7), module((N - 1) / 3), module((N - 1) / 2)]);
+    let mut helper = bitcode("obj/helper.o");
+    helper["outputs"] = json!({"index": "elsewhere/h.idx", "imports": "x/y/h.imports", "object": "o/h.o"});
+    write_manifest(root, json!([bitcode("obj/main.o"), helper]));
+    std::fs::remove_dir_all(root.join("lto")).unwrap();
+    run(&mut index(root));
+    let mut all = files_below(root);
+    all.retain(|f| !f.starts_with("src/") && !f.starts_with("obj/") && f != "manifest.json");
+    assert_eq!(
+        all,
+        [
+            "elsewhere/h.idx",
+            "lto/final.params",
+            "lto/main.o.imports",
+            "lto/main.o.pack",
+            "lto/main.o.thinlto.bc",
+            "lto/plan.json",
+            "x/y/h.imports"
+        ]
+    );
+    let params = std::fs::read_to_string(root.join("lto/final.params")).unwrap();
+    assert!(params.contains("lto/main.o\no/h.o\n"), "{params}");
 }

@@ -36,30 +36,29 @@ fn build_inputs(root: &Path) -> serde_json::Value {
     run(Command::new(clang()).current_dir(root).args(["-O2", "-c", "src/native.c", "-o", "obj/native.o"]));
     compile_rust(root, "src/rust/rs.rs", "rs", "obj/rust/rs.o", false);
     compile_rust(root, "src/alloc_shim.rs", "alloc_shim", "obj/rust/alloc_shim.o", true);
-    let (libdir, rlibs) = std_rlibs();
-    std::os::unix::fs::symlink(&libdir, root.join("sysroot")).unwrap();
+    let std = rust_std();
+    std::os::unix::fs::symlink(&std.libdir, root.join("sysroot")).unwrap();
 
-    let cpp = |m: &str| json!({"kind": "bitcode", "path": format!("obj/{m}.o"), "thin_link": format!("obj/{m}.indexing.o"), "owner": format!("cpp:{m}")});
+    let cpp = |m: &str| {
+        let mut b = bitcode(&format!("obj/{m}.o"));
+        b["thin_link"] = json!(format!("obj/{m}.indexing.o"));
+        b["owner"] = json!(format!("cpp:{m}"));
+        b
+    };
     let mut inputs = vec![cpp("main"), cpp("helper"), cpp("a/common"), cpp("b/common")];
     inputs.push(json!({"kind": "object", "path": "obj/native.o"}));
     inputs.push(json!({"kind": "start_lib", "members": [cpp("lib/used"), cpp("lib/unused")]}));
     // Rust crates go to the thin link as full bitcode: lld-22 cannot read
     // rustc's minimized files (another LLVM producer string).
-    inputs.push(json!({"kind": "bitcode", "path": "obj/rust/rs.o", "owner": "rust:rs"}));
-    inputs.push(json!({"kind": "bitcode", "path": "obj/rust/alloc_shim.o", "owner": "rust:alloc_shim"}));
-    for r in &rlibs {
+    inputs.push(bitcode("obj/rust/rs.o"));
+    inputs.push(bitcode("obj/rust/alloc_shim.o"));
+    for r in &std.rlibs {
         inputs.push(json!({"kind": "archive", "path": format!("sysroot/{r}")}));
     }
-    for l in thinlto::rust_std::NATIVE_LIBS {
+    for l in &std.native_libs {
         inputs.push(json!({"kind": "library", "flag": l}));
     }
-    json!({
-        "version": 1,
-        "output": "bin/prog",
-        "linker": {"driver": clang(), "flags": [format!("--target={TARGET}"), "-fuse-ld=lld"]},
-        "prefix_replace": {"old": "obj", "new": "lto"},
-        "inputs": inputs,
-    })
+    manifest(json!(inputs))
 }
 
 #[test]
@@ -74,7 +73,6 @@ fn mixed_program_links_with_distributed_thinlto() {
         "--manifest=lto/manifest.json",
         "--plan=lto/plan.json",
         "--final-link-params=lto/final.params",
-        "--index-list=lto/index.list",
     ]));
     let plan = Plan::read(&root.join("lto/plan.json")).unwrap();
     assert_eq!(plan.modules.len(), 8);
@@ -92,15 +90,16 @@ fn mixed_program_links_with_distributed_thinlto() {
         "Rust imports C++: {:?}",
         imports("obj/rust/rs.o")
     );
-    let index_list = std::fs::read_to_string(root.join("lto/index.list")).unwrap();
-    assert!(!index_list.contains("unused"), "{index_list}");
-    assert!(!root.join("lto.thinlto-staging").exists(), "staging directory left behind");
+    let staging_left: Vec<String> =
+        files_below(&root.join("lto")).into_iter().filter(|f| f.contains(".thinlto-")).collect();
+    assert!(staging_left.is_empty(), "staging files left behind: {staging_left:?}");
 
-    // Each backend runs in a fresh directory holding only its plan's inputs.
+    // Each backend runs in a fresh directory holding only its declared inputs (as Bazel
+    // declares them: its module, index, imports list and pack), the pack unpacked.
     for m in &plan.modules {
         let sandbox = root.join("sandbox").join(m.module.as_str().replace('/', "_"));
-        let mut declared: Vec<String> = plan.backend_inputs(m).iter().map(|p| p.to_string()).collect();
-        declared.push(m.imports_file.to_string());
+        let pack = format!("{}.pack", m.object);
+        let declared = vec![m.module.to_string(), m.index.to_string(), m.imports_file.to_string(), pack.clone()];
         for f in &declared {
             write(&sandbox.join(f), std::fs::read(root.join(f)).unwrap());
         }
@@ -109,6 +108,7 @@ fn mixed_program_links_with_distributed_thinlto() {
             &format!("--module={}", m.module),
             &format!("--index={}", m.index),
             &format!("--imports={}", m.imports_file),
+            &format!("--import-pack={pack}"),
             &format!("--out={}", m.object),
             "--",
             &clang(),
@@ -162,9 +162,7 @@ fn mixed_program_links_with_distributed_thinlto() {
 
     // The same bitcode through in-process ThinLTO gives the same code.
     let mut inprocess: thinlto::manifest::Manifest = serde_json::from_value(manifest).unwrap();
-    for input in &mut inprocess.inputs {
-        strip_thin_link(input);
-    }
+    strip_thin_link(&mut inprocess.inputs);
     let mut argv = thinlto::final_link::thin_link_args(&inprocess);
     argv.extend(["-flto=thin", "-O2", "-o", "bin/prog_inprocess"].map(String::from));
     run(Command::new(clang()).current_dir(root).args(&argv));
@@ -178,17 +176,13 @@ fn mixed_program_links_with_distributed_thinlto() {
     assert!(text.contains("8 bitcode modules, 7 loaded"), "{text}");
 }
 
-fn strip_thin_link(input: &mut thinlto::manifest::Input) {
-    use thinlto::manifest::{Input, Member};
-    match input {
-        Input::Bitcode { thin_link, .. } => *thin_link = None,
-        Input::StartLib { members } => {
-            for m in members {
-                if let Member::Bitcode { thin_link, .. } = m {
-                    *thin_link = None;
-                }
-            }
+fn strip_thin_link(inputs: &mut [thinlto::manifest::Input]) {
+    use thinlto::manifest::Input;
+    for input in inputs {
+        match input {
+            Input::Bitcode(m) => m.thin_link = None,
+            Input::StartLib(group) => strip_thin_link(&mut group.members),
+            _ => {}
         }
-        _ => {}
     }
 }

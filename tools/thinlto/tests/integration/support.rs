@@ -21,6 +21,28 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
+/// A manifest entry for the bitcode module `obj/REST`: its files go to `lto/REST.*`
+/// (the index, imports list and pack) and its backend object to `lto/REST`.
+pub fn bitcode(path: &str) -> serde_json::Value {
+    let rest = path.strip_prefix("obj/").expect("fixture modules live under obj/");
+    serde_json::json!({"kind": "bitcode", "path": path, "outputs": {
+        "index": format!("lto/{rest}.thinlto.bc"),
+        "imports": format!("lto/{rest}.imports"),
+        "object": format!("lto/{rest}"),
+        "pack": format!("lto/{rest}.pack"),
+    }})
+}
+
+/// A version-2 manifest linking `inputs` into `bin/prog` with clang and lld.
+pub fn manifest(inputs: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "version": 2,
+        "output": "bin/prog",
+        "linker": {"driver": clang(), "flags": [format!("--target={TARGET}"), "-fuse-ld=lld"]},
+        "inputs": inputs,
+    })
+}
+
 /// Runs a command, panicking with its output if it fails.
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
@@ -99,12 +121,34 @@ pub fn compile_rust(root: &Path, src: &str, crate_name: &str, obj: &str, bootstr
     run(&mut c);
 }
 
-/// The Rust sysroot's target libdir and its std rlibs, in link order.
-pub fn std_rlibs() -> (PathBuf, Vec<String>) {
+/// The Rust std rlibs and system libraries a program links, as `tools/thinlto/rust_std.json` lists them.
+pub struct RustStd {
+    /// The sysroot's target libdir.
+    pub libdir: PathBuf,
+    /// The rlib file names in `libdir`, in link order.
+    pub rlibs: Vec<String>,
+    pub native_libs: Vec<String>,
+}
+
+pub fn rust_std() -> RustStd {
     let out = run(Command::new(rustc()).args(["--print", "target-libdir", "--target", TARGET]));
-    let dir = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    let names = thinlto::rust_std::find_rlibs(&dir).unwrap();
-    (dir, names)
+    let libdir = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let list: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo_root().join("tools/thinlto/rust_std.json")).unwrap()).unwrap();
+    let strings = |key: &str| -> Vec<String> {
+        list[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    let names: Vec<String> =
+        std::fs::read_dir(&libdir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut rlibs = Vec::new();
+    for krate in strings("crates") {
+        let found: Vec<&String> =
+            names.iter().filter(|n| n.starts_with(&format!("lib{krate}-")) && n.ends_with(".rlib")).collect();
+        assert!(found.len() <= 1, "{} holds {found:?}", libdir.display());
+        assert!(!found.is_empty() || !strings("required").contains(&krate), "{} has no lib{krate}", libdir.display());
+        rlibs.extend(found.into_iter().cloned());
+    }
+    RustStd { libdir, rlibs, native_libs: strings("native_libs") }
 }
 
 /// The disassembly of one function with what depends on layout removed:

@@ -1,24 +1,27 @@
-//! Writes a synthetic thin link's outputs for benchmarking `thinlto plan`.
+//! Benchmarks building the plan from a large thin link's outputs, without lld.
 //!
 //! ```text
-//! cargo run --release --example synthetic_index -- --modules N --out DIR [--seed S]
+//! cargo run --release --example plan_bench -- write --modules N --out DIR [--seed S]
+//! cargo run --release --example plan_bench -- plan --exec-root DIR
 //! ```
 //!
-//! `DIR` becomes an exec root holding what `thinlto index` would leave there
-//! for a link of `N` bitcode modules:
+//! `write` makes `DIR` an exec root holding what lld leaves in the thin
+//! link's staging directory for a link of `N` bitcode modules, and the
+//! manifest:
 //!
-//! * `manifest.json`: version 1, `prefix_replace` `bazel-out/k8-opt/bin` →
-//!   `bazel-out/k8-opt/bin/app.lto`; bitcode inputs
-//!   `bazel-out/k8-opt/bin/pkgNNN/_objs/libNNN/modNNNNN.o` in about `N/10`
-//!   packages (1 to 19 modules each), about a tenth of the packages linked
-//!   as `start_lib` groups of which about a third of the members stay
-//!   unloaded; plus a native object, an archive and a library flag.
-//! * per module, under `bazel-out/k8-opt/bin/app.lto/`: `REST.thinlto.bc`
-//!   (200–700 bytes starting with the bitcode magic; `plan` only checks that it
-//!   is not empty) and `REST.imports` (sorted, newline-terminated; empty for
-//!   unloaded modules).
-//! * `bazel-out/k8-opt/bin/app.lto/index.list`: the backend objects of the
-//!   loaded modules, in command-line order.
+//! * `manifest.json`: bitcode inputs `bazel-out/k8-opt/bin/pkgNNN/_objs/libNNN/modNNNNN.o`
+//!   in about `N/10` packages (1 to 19 modules each), each declaring its
+//!   outputs under `bazel-out/k8-opt/bin/app.lto/`; about a tenth of the
+//!   packages linked as `start_lib` groups of which about a third of the
+//!   members stay unloaded; plus a native object, an archive and a library flag.
+//! * per module, under `stage/` (lld's `--thinlto-prefix-replace=;stage/`):
+//!   `PATH.thinlto.bc` (200–700 bytes starting with the bitcode magic; the
+//!   plan only checks that it is not empty) and `PATH.imports` (sorted,
+//!   newline-terminated; empty for unloaded modules).
+//! * `stage/index.list`: the loaded modules' staged paths, in command-line order.
+//!
+//! `plan` then does what `thinlto index` does after lld returns, and times
+//! it: reads the manifest, builds and checks the plan, writes `plan.json`.
 //!
 //! Imports per loaded module: log-normal with a median of 18 (capped at 400),
 //! half from nearby modules and half from anywhere, skewed towards popular
@@ -35,23 +38,34 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use thinlto::execpath::{ExecDir, ExecPath};
-use thinlto::manifest::{Input, Linker, Manifest, Member, PrefixReplace, VERSION};
+use thinlto::manifest::{
+    Input, Library, Linker, Manifest, Module as BitcodeInput, ModuleOutputs, Native, StartLib, VERSION,
+};
 
 const BIN: &str = "bazel-out/k8-opt/bin";
 const LTO: &str = "bazel-out/k8-opt/bin/app.lto";
+const STAGE: &str = "stage";
 
 #[derive(Debug, Parser)]
-#[command(about = "Write a synthetic thin link's outputs (manifest, indexes, imports, index list) for `thinlto plan`.")]
-struct Args {
-    /// Number of bitcode modules.
-    #[arg(long)]
-    modules: usize,
-    /// The exec root to write (created if missing; must be empty or absent).
-    #[arg(long)]
-    out: PathBuf,
-    /// Seed of the generator.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+#[command(about = "Write a synthetic thin link's outputs, or build the plan from them, timed.")]
+enum Cli {
+    /// Write the fixture.
+    Write {
+        /// Number of bitcode modules.
+        #[arg(long)]
+        modules: usize,
+        /// The exec root to write (created if missing; must be empty or absent).
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Build the plan from a fixture and write `plan.json`, as `thinlto index` does after lld.
+    Plan {
+        #[arg(long)]
+        exec_root: PathBuf,
+    },
 }
 
 /// splitmix64 (Steele, Lea, Flood 2014): tiny, fast, good enough for a fixture.
@@ -93,15 +107,33 @@ struct Module {
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse();
-    if args.modules == 0 {
+    match Cli::parse() {
+        Cli::Write { modules, out, seed } => write_fixture(modules, &out, seed),
+        Cli::Plan { exec_root } => {
+            let started = std::time::Instant::now();
+            let manifest = Manifest::read(&exec_root.join("manifest.json"))?;
+            let list_file = exec_root.join(STAGE).join("index.list");
+            let list = thinlto::linelist::read(&list_file)?;
+            let plan = thinlto::plan::build(&manifest, &exec_root, &ExecDir::new(STAGE)?, &list_file, &list)?;
+            let mut outputs = thinlto::atomic::OutputSet::new();
+            outputs.add_with(&exec_root.join(LTO).join("plan.json"), |w| plan.write_json(w))?;
+            outputs.commit()?;
+            eprintln!("plan_bench: {} modules in {:.3} s", plan.modules.len(), started.elapsed().as_secs_f64());
+            // As the helper does at exit: the process ends here, so do not free piece by piece.
+            std::mem::forget((manifest, list, plan));
+            Ok(())
+        }
+    }
+}
+
+fn write_fixture(n: usize, out: &Path, seed: u64) -> Result<()> {
+    if n == 0 {
         bail!("--modules must be at least 1");
     }
-    if args.out.exists() && fs::read_dir(&args.out)?.next().is_some() {
-        bail!("--out '{}' is not empty", args.out.display());
+    if out.exists() && fs::read_dir(out)?.next().is_some() {
+        bail!("--out '{}' is not empty", out.display());
     }
-    let mut rng = Rng(args.seed);
-    let n = args.modules;
+    let mut rng = Rng(seed);
 
     // Packages of 1..=19 modules (mean 10); about a tenth are start_lib groups.
     let mut modules: Vec<Module> = Vec::with_capacity(n);
@@ -142,14 +174,14 @@ fn main() -> Result<()> {
         s
     };
 
-    let root = &args.out;
+    let root = out;
     let mut dirs_made: HashSet<String> = HashSet::new();
     let mut index_list = Vec::new();
     let mut total_imports = 0usize;
     let mut chosen: HashSet<usize> = HashSet::new();
     let mut buf = Vec::new();
     for (i, m) in modules.iter().enumerate() {
-        let obj = format!("{LTO}/{}", m.rest);
+        let obj = format!("{STAGE}/{BIN}/{}", m.rest);
         let dir = obj.rsplit_once('/').expect("has a directory").0;
         if dirs_made.insert(dir.to_string()) {
             fs::create_dir_all(root.join(dir)).with_context(|| format!("cannot create '{dir}'"))?;
@@ -211,34 +243,39 @@ fn main() -> Result<()> {
         }
         write(&root.join(format!("{obj}.imports")), &buf)?;
     }
-    write(&root.join(format!("{LTO}/index.list")), &index_list)?;
+    write(&root.join(format!("{STAGE}/index.list")), &index_list)?;
 
     // The manifest, in command-line order: main's package first, then a
     // native object, the other packages, Rust's std and a library flag.
     let path = |s: String| ExecPath::new(&s).expect("generated paths are valid");
-    let bitcode = |m: &Module| path(format!("{BIN}/{}", m.rest));
+    let bitcode = |m: &Module| {
+        Input::Bitcode(BitcodeInput {
+            path: path(format!("{BIN}/{}", m.rest)),
+            thin_link: None,
+            owner: Some(m.owner.clone()),
+            outputs: ModuleOutputs {
+                index: path(format!("{LTO}/{}.thinlto.bc", m.rest)),
+                imports: path(format!("{LTO}/{}.imports", m.rest)),
+                object: path(format!("{LTO}/{}", m.rest)),
+                pack: Some(path(format!("{LTO}/{}.pack", m.rest))),
+                plan: None,
+            },
+        })
+    };
     let mut inputs = Vec::with_capacity(n + 4);
     for (k, &(first, count, lazy)) in packages.iter().enumerate() {
         let ms = &modules[first..first + count];
         if lazy {
-            inputs.push(Input::StartLib {
-                members: ms
-                    .iter()
-                    .map(|m| Member::Bitcode { path: bitcode(m), thin_link: None, owner: Some(m.owner.clone()) })
-                    .collect(),
-            });
+            inputs.push(Input::StartLib(StartLib { members: ms.iter().map(bitcode).collect() }));
         } else {
-            for m in ms {
-                debug_assert!(!m.lazy);
-                inputs.push(Input::Bitcode { path: bitcode(m), thin_link: None, owner: Some(m.owner.clone()) });
-            }
+            inputs.extend(ms.iter().map(bitcode));
         }
         if k == 0 {
-            inputs.push(Input::Object { path: path(format!("{BIN}/native/crt_shim.o")), owner: None });
+            inputs.push(Input::Object(Native { path: path(format!("{BIN}/native/crt_shim.o")), owner: None }));
         }
     }
-    inputs.push(Input::Archive { path: path("external/rust_toolchain/lib/libstd.rlib".into()), owner: None });
-    inputs.push(Input::Library { flag: "-lpthread".into() });
+    inputs.push(Input::Archive(Native { path: path("external/rust_toolchain/lib/libstd.rlib".into()), owner: None }));
+    inputs.push(Input::Library(Library { flag: "-lpthread".into() }));
     let manifest = Manifest {
         version: VERSION,
         output: path(format!("{BIN}/app")),
@@ -247,7 +284,6 @@ fn main() -> Result<()> {
             flags: vec!["-fuse-ld=lld".into(), "--target=x86_64-unknown-linux-gnu".into()],
             post_flags: vec![],
         },
-        prefix_replace: PrefixReplace { old: ExecDir::new(BIN)?, new: ExecDir::new(LTO)? },
         inputs,
     };
     let file = fs::File::create(root.join("manifest.json")).context("cannot create manifest.json")?;
@@ -258,7 +294,7 @@ fn main() -> Result<()> {
 
     let lazy = modules.iter().filter(|m| m.lazy).count();
     eprintln!(
-        "synthetic_index: {} modules in {} packages ({} lazy, {} unloaded), {} imports, under '{}'",
+        "plan_bench: {} modules in {} packages ({} lazy, {} unloaded), {} imports, under '{}'",
         n,
         packages.len(),
         lazy,

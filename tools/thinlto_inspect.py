@@ -1,11 +1,21 @@
-"""Running programs and reading their disassembly: which functions a binary has, whom they call.
+"""Reading what a rules_thinlto build did: a binary's functions and whom they call, the
+actions Bazel ran, what an import pack holds.
 
-Shared by tests/e2e (Bazel) and tests/buck2 (Buck2).
+A module for the tests (tests/e2e, tests/buck2, the helper's Rust tests), the benchmarks and
+tools/demo.sh, and a command line:
+
+    python3 tools/thinlto_inspect.py functions BINARY     # JSON: name -> normalized disassembly
+    python3 tools/thinlto_inspect.py actions EXEC_LOG      # actions by mnemonic, from --execution_log_json_file
+    python3 tools/thinlto_inspect.py pack PACK             # the members of an import pack and their sizes
 """
 
+import collections
+import json
 import os
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 OBJDUMP = os.environ.get("THINLTO_OBJDUMP", "llvm-objdump-22")
 
@@ -74,3 +84,58 @@ def inprocess_link_argv(manifest, out, extra=()):
         else:
             argv.append(i["path"])
     return argv + manifest["linker"]["post_flags"] + ["-o", str(out)]
+
+
+def execution_log(path):
+    """The spawns Bazel executed (or took from a cache), from --execution_log_json_file
+    (a stream of JSON objects, not one document)."""
+    text = Path(path).read_text()
+    decoder = json.JSONDecoder()
+    spawns, i = [], 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return spawns
+        obj, i = decoder.raw_decode(text, i)
+        spawns.append(obj)
+
+
+def read_pack(path):
+    """The members of an import pack (tools/thinlto/src/pack.rs), as {exec path: bytes}, in order."""
+    data = Path(path).read_bytes()
+    header, sep, body = data.partition(b"\n\n")
+    assert sep, f"{path}: no end of header"
+    lines = header.decode().split("\n")
+    assert lines[0] == "thinlto-pack 1", f"{path}: {lines[0]!r}"
+    members, offset = {}, 0
+    for line in lines[1:]:
+        size, name = line.split(" ", 1)
+        members[name] = body[offset:offset + int(size)]
+        offset += int(size)
+    assert offset == len(body), f"{path}: {len(body) - offset} bytes unaccounted for"
+    return members
+
+
+def _main(argv):
+    what, path = argv
+    if what == "functions":
+        json.dump(functions(path), sys.stdout)
+    elif what == "actions":
+        seen = collections.Counter(
+            s["mnemonic"] + (" (cached)" if s.get("remoteCacheHit") else "") for s in execution_log(path))
+        for mnemonic, n in sorted(seen.items()):
+            print(f"  {n:3d}  {mnemonic}")
+        if not seen:
+            print("  (nothing: everything was up to date)")
+    elif what == "pack":
+        members = read_pack(path)
+        print(f"  {path}: {Path(path).stat().st_size} bytes, {len(members)} member(s)")
+        for name, data in members.items():
+            print(f"    {len(data):7d}  {name}")
+    else:
+        raise SystemExit(f"unknown command {what!r}: functions, actions or pack")
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

@@ -142,13 +142,14 @@ fn mixed_program_links_with_distributed_thinlto() {
 
     // Cross-language inlining, both ways.
     let dist = root.join("bin/prog");
-    let rust_process = disassemble(&dist, "rust_process");
+    let dist_fns = functions(&dist);
+    let rust_process = &dist_fns["rust_process"];
     assert!(!rust_process.is_empty());
     assert!(
         !rust_process.iter().any(|l| l.contains("call")),
         "C++ cpp_square was not inlined into Rust: {rust_process:#?}"
     );
-    let main = disassemble(&dist, "main");
+    let main = &dist_fns["main"];
     for callee in ["rust_process", "cpp_square", "lib_used", "common_a", "common_b"] {
         assert!(
             !main.iter().any(|l| l.contains("call") && l.contains(callee)),
@@ -167,8 +168,9 @@ fn mixed_program_links_with_distributed_thinlto() {
     argv.extend(["-flto=thin", "-O2", "-o", "bin/prog_inprocess"].map(String::from));
     run(Command::new(clang()).current_dir(root).args(&argv));
     let inproc = root.join("bin/prog_inprocess");
+    let inproc_fns = functions(&inproc);
     for f in ["main", "rust_process", "rust_describe", "cpp_square", "lib_used"] {
-        assert_eq!(disassemble(&dist, f), disassemble(&inproc, f), "{f} differs from in-process ThinLTO");
+        assert_eq!(dist_fns.get(f), inproc_fns.get(f), "{f} differs from in-process ThinLTO");
     }
 
     let explained = run(thinlto(root).args(["explain", "--plan=lto/plan.json"]));

@@ -9,10 +9,6 @@ pub fn clang() -> String {
     std::env::var("THINLTO_CLANG").unwrap_or_else(|_| "clang-22".to_string())
 }
 
-pub fn objdump() -> String {
-    std::env::var("THINLTO_OBJDUMP").unwrap_or_else(|_| "llvm-objdump-22".to_string())
-}
-
 pub fn rustc() -> String {
     std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string())
 }
@@ -151,21 +147,10 @@ pub fn rust_std() -> RustStd {
     RustStd { libdir, rlibs, native_libs: strings("native_libs") }
 }
 
-/// The disassembly of one function with what depends on layout removed:
-/// addresses, RIP-relative offsets, and objdump's comments naming the
-/// nearest symbol of a data address.
-pub fn disassemble(binary: &Path, symbol: &str) -> Vec<String> {
-    let out = run(Command::new(objdump())
-        .args(["-d", "--no-show-raw-insn", "--no-leading-addr", &format!("--disassemble-symbols={symbol}")])
-        .arg(binary));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let comment = regex::Regex::new(r"\s+# .*$").unwrap();
-    let hex = regex::Regex::new(r"-?0x[0-9a-f]+|\b[0-9a-f]{4,}\b").unwrap();
-    text.lines()
-        .skip_while(|l| !l.contains(&format!("<{symbol}>:")))
-        .skip(1)
-        .take_while(|l| !l.trim().is_empty())
-        .map(|l| hex.replace_all(&comment.replace(l.trim(), ""), "#").into_owned())
-        .filter(|l| !l.starts_with("int3") && !l.starts_with("nop"))
-        .collect()
+/// Every function of `binary`, name -> its disassembly with what depends on layout removed,
+/// as `tools/thinlto_inspect.py functions` normalizes it for every test of this project.
+pub fn functions(binary: &Path) -> std::collections::HashMap<String, Vec<String>> {
+    let out =
+        run(Command::new("python3").arg(repo_root().join("tools/thinlto_inspect.py")).arg("functions").arg(binary));
+    serde_json::from_slice(&out.stdout).expect("thinlto_inspect.py prints JSON")
 }

@@ -12,10 +12,11 @@ one final native link.
 
 load("@rules_cc//cc:defs.bzl", _cc_library = "cc_library")
 load("//rules/private:link.bzl", _thinlto_binary = "thinlto_binary")
-load("//rules/private:rust.bzl", _rust_bin_crate = "rust_bin_crate", _rust_library = "rust_library")
+load("//rules/private:rust.bzl", _rust_bin_crate = "rust_bin_crate", _rust_library = "rust_library", _rust_proc_macro = "rust_proc_macro")
 load("//rules/private:toolchain.bzl", _thinlto_toolchain = "thinlto_toolchain")
 
 rust_library = _rust_library
+rust_proc_macro = _rust_proc_macro
 thinlto_binary = _thinlto_binary
 thinlto_toolchain = _thinlto_toolchain
 
@@ -64,7 +65,7 @@ def cc_binary(name, srcs = [], deps = [], copts = [], linkopts = [], defines = [
         testonly = testonly,
     )
 
-def rust_binary(name, srcs, deps = [], crate_root = None, edition = "2021", rustc_flags = [], linkopts = [], data = [], visibility = None, tags = None, testonly = None):
+def rust_binary(name, srcs, deps = [], crate_root = None, edition = "2021", rustc_flags = [], linkopts = [], data = [], visibility = None, tags = None, testonly = None, **kwargs):
     """A Rust binary; may depend on `rust_library` and `cc_library` targets.
 
     Its crate compiles as `<name>.crate` (one object holding `main`).
@@ -81,6 +82,8 @@ def rust_binary(name, srcs, deps = [], crate_root = None, edition = "2021", rust
       visibility: of the binary.
       tags: of both targets.
       testonly: of both targets.
+      **kwargs: further attributes of the crate (`crate_features`, `proc_macro_deps`,
+        `rustc_env`, `compile_data`, `aliases`, `cap_lints`), as rust_library's.
     """
     crate = name + ".crate"
     _rust_bin_crate(
@@ -94,6 +97,7 @@ def rust_binary(name, srcs, deps = [], crate_root = None, edition = "2021", rust
         visibility = ["//visibility:private"],
         tags = tags,
         testonly = testonly,
+        **kwargs
     )
     _thinlto_binary(
         name = name,

@@ -50,6 +50,21 @@ def _helper(rctx):
     rctx.symlink(target_dir + "/release/thinlto", "bin/thinlto")
     return "bin/thinlto"
 
+def _link_rlib(rctx, libdir, rlibs, crate, required = False):
+    """Links `lib<crate>-*.rlib` of `libdir` into the repository as a `.a`; returns its path, or None."""
+    found = [n for n in sorted(rlibs.keys()) if n.startswith("lib" + crate + "-")]
+    if len(found) > 1:
+        fail("thinlto_host_toolchain: {} holds {} lib{}-*.rlib files".format(libdir, len(found), crate))
+    if not found:
+        if required:
+            fail("thinlto_host_toolchain: {} has no lib{}-*.rlib".format(libdir, crate))
+        return None
+
+    # Bazel takes static libraries only by the names .a, .lib and .pic.a.
+    name = "rust_std/" + found[0][:-len(".rlib")] + ".a"
+    rctx.symlink(rlibs[found[0]], name)
+    return name
+
 def _thinlto_host_toolchain_impl(rctx):
     clang = _which(rctx, rctx.attr.clang, "clang")
     lld = _which(rctx, rctx.attr.lld, "lld")
@@ -62,20 +77,14 @@ def _thinlto_host_toolchain_impl(rctx):
     for f in rctx.path(libdir).readdir():
         if f.basename.endswith(".rlib"):
             rlibs[f.basename] = f
-    std = []
-    for crate in rust_std["crates"]:
-        found = [n for n in sorted(rlibs.keys()) if n.startswith("lib" + crate + "-")]
-        if len(found) > 1:
-            fail("thinlto_host_toolchain: {} holds {} lib{}-*.rlib files".format(libdir, len(found), crate))
-        if not found:
-            if crate in rust_std["required"]:
-                fail("thinlto_host_toolchain: {} has no lib{}-*.rlib".format(libdir, crate))
-            continue
 
-        # Bazel takes static libraries only by the names .a, .lib and .pic.a.
-        name = "rust_std/" + found[0][:-len(".rlib")] + ".a"
-        rctx.symlink(rlibs[found[0]], name)
-        std.append(name)
+    std = []
+    for c in rust_std["crates"]:
+        name = _link_rlib(rctx, libdir, rlibs, c, required = c in rust_std["required"])
+        if name:
+            std.append(name)
+    panic = {strategy: _link_rlib(rctx, libdir, rlibs, c, required = True) for strategy, c in rust_std["panic_runtimes"].items()}
+    test = [_link_rlib(rctx, libdir, rlibs, c, required = True) for c in rust_std["test_crates"]]
 
     helper = _helper(rctx)
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
@@ -91,7 +100,10 @@ thinlto_toolchain(
     helper = "{helper}",
     linker = "{lld}",
     rust_native_libs = {native_libs},
+    rust_panic_abort = "{panic_abort}",
+    rust_panic_unwind = "{panic_unwind}",
     rust_std = {std},
+    rust_test_std = {test},
     rustc = "{rustc}",
     target = "{target}",
 )
@@ -111,6 +123,9 @@ toolchain(
         helper = helper,
         std = repr(std),
         native_libs = repr(rust_std["native_libs"]),
+        panic_abort = panic["abort"],
+        panic_unwind = panic["unwind"],
+        test = repr(test),
         target = rctx.attr.target,
     ))
 

@@ -23,16 +23,28 @@ load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 # helper confines clang and lld itself. Why, and what it costs: ARCHITECTURE.md.
 UNSANDBOXED = {"no-sandbox": "1"}
 
+_CollectedBitcodeInfo = provider(
+    doc = "BitcodeInfo of a target and everything below it (bitcode_aspect).",
+    fields = {"objects": "depset[(File, File)]: (object in a CcInfo, its bitcode)."},
+)
+
+# Every edge along which a linked object can come: C++ and Rust deps, the Rust runtime.
+_LINK_EDGES = ["deps", "_runtime", "forwarders", "marker"]
+
 def _bitcode_aspect_impl(target, ctx):
-    if BitcodeInfo in target:
-        return []
-    deps = getattr(ctx.rule.attr, "deps", [])
-    return [BitcodeInfo(objects = depset(transitive = [d[BitcodeInfo].objects for d in deps if BitcodeInfo in d]))]
+    own = [target[BitcodeInfo].objects] if BitcodeInfo in target else []
+    below = []
+    for attr in _LINK_EDGES:
+        value = getattr(ctx.rule.attr, attr, None)
+        for d in (value if type(value) == "list" else [value] if value else []):
+            if _CollectedBitcodeInfo in d:
+                below.append(d[_CollectedBitcodeInfo].objects)
+    return [_CollectedBitcodeInfo(objects = depset(transitive = own + below))]
 
 bitcode_aspect = aspect(
     implementation = _bitcode_aspect_impl,
-    attr_aspects = ["deps"],
-    doc = "Collects BitcodeInfo (bitcode objects from rustc and other non-C++ compilers) through deps.",
+    attr_aspects = _LINK_EDGES,
+    doc = "Collects BitcodeInfo (bitcode of objects from rustc and other non-C++ compilers) from the whole dependency graph.",
 )
 
 def _link_native(ctx, cc_info):
@@ -73,11 +85,10 @@ def _toolchain_link_flags(ctx):
 def _manifest_inputs(ctx, cc_info):
     """The link's inputs in command-line order, as manifest entries, plus their files."""
     main_owner = ctx.attr.main.label if ctx.attr.main else None
-    non_cc_bitcode = {}
+    bitcode_of = {}
     for d in ctx.attr.deps:
-        if BitcodeInfo in d:
-            for f in d[BitcodeInfo].objects.to_list():
-                non_cc_bitcode[f] = True
+        for obj, bc in d[_CollectedBitcodeInfo].objects.to_list():
+            bitcode_of[obj] = bc
 
     inputs = []
     bitcode = []
@@ -99,9 +110,10 @@ def _manifest_inputs(ctx, cc_info):
             lto = {f: True for f in lib.lto_bitcode_files + lib.pic_lto_bitcode_files}
             entries = []
             for o in objects:
-                if o in lto or o in non_cc_bitcode:
-                    entries.append({"kind": "bitcode", "path": o.path, "owner": owner})
-                    bitcode.append(o)
+                bc = bitcode_of.get(o, o if o in lto else None)
+                if bc:
+                    entries.append({"kind": "bitcode", "path": bc.path, "owner": owner})
+                    bitcode.append(bc)
                 else:
                     entries.append({"kind": "object", "path": o.path, "owner": owner})
                     native.append(o)
@@ -150,7 +162,9 @@ def _link_thinlto(ctx, cc_info):
         "linker": {
             "driver": tc.clang,
             "flags": _toolchain_link_flags(ctx) + tc.link_flags,
-            "post_flags": ctx.attr.linkopts + post_flags,
+            # As Bazel's own links order them: --linkopt, the binary's linkopts, its deps'. Our
+            # -fuse-ld= comes last too, so that no --linkopt=-fuse-ld=... takes the thin link from lld.
+            "post_flags": ctx.fragments.cpp.linkopts + ctx.attr.linkopts + post_flags + [tc.use_linker],
         },
         "inputs": inputs,
     }) + "\n")

@@ -3,21 +3,26 @@
 RustCrateInfo = provider(
     doc = "A Rust crate compiled by rustc to one object, for dependents and for the link.",
     fields = {
+        "bitcode": "File or None: the crate's ThinLTO bitcode object, under thin_lto.",
         "crate_name": "string: the crate's name, as `--extern` and `use` spell it.",
-        "metadata": "File: the crate's `.rmeta`; all dependents compile against.",
-        "object": "File: the crate's code, one object (ThinLTO bitcode when thin_lto is on).",
-        "transitive_metadata": "depset[File]: `.rmeta` files of this crate and every crate it depends on.",
+        "metadata": "File: the crate's `.rmeta` (a proc macro's dylib); all dependents compile against it.",
+        "object": "File or None: the crate's native object, what its CcInfo links.",
+        "rlib": "File or None: the crate as an rlib of native code, for a proc macro's link (built only when one asks).",
+        "transitive_metadata": "depset[File]: metadata of this crate and every crate it depends on (proc macros' dylibs included).",
+        "transitive_rlibs": "depset[File]: rlibs of this crate and every crate it depends on.",
     },
 )
 
 BitcodeInfo = provider(
-    doc = """ThinLTO bitcode objects that Bazel's CcInfo cannot mark as such.
+    doc = """The ThinLTO bitcode of objects that Bazel's CcInfo cannot mark as such.
 
-C++ objects are known to be bitcode from LibraryToLink.lto_bitcode_files; objects from
-other compilers (rustc, or a later rules_rust integration) say so with this provider, which
-the link rule collects through every `deps` edge with an aspect.""",
+C++ objects are known to be bitcode from LibraryToLink.lto_bitcode_files. A target whose
+CcInfo holds objects of another compiler (rustc, or a later rules_rust integration) names,
+for each, the bitcode a ThinLTO link uses in its place; the object itself can be native code
+(for other linkers, such as Bazel's own cc_binary) or the bitcode itself. The link rule
+collects these from the whole dependency graph with an aspect.""",
     fields = {
-        "objects": "depset[File]: bitcode objects of this target and its dependencies.",
+        "objects": "depset[(File, File)]: (object in this target's CcInfo, its bitcode), for this target's own objects only.",
     },
 )
 
@@ -26,10 +31,13 @@ ThinLtoToolchainInfo = provider(
     fields = {
         "clang": "string: the clang driver (path or name on PATH); compiles backends and links.",
         "rustc": "string: the rustc to compile crates with.",
-        "rust_std": "list[File]: the Rust standard library rlibs, as `.a` files, in link order.",
+        "rust_std": "list[File]: the Rust standard library rlibs, as `.a` files, in link order, without a panic runtime.",
+        "rust_panic_runtimes": "dict[string, File]: the panic runtime rlib of each strategy (`unwind`, `abort`).",
+        "rust_test_std": "list[File]: the rlibs a test harness links besides std (`test`, `getopts`, ...).",
         "rust_native_libs": "list[string]: system library flags std needs (`-lpthread`, ...).",
         "helper": "File: the `thinlto` helper binary.",
         "target": "string: the target triple every compile, backend and link uses.",
         "link_flags": "list[string]: flags every link (thin and final) gets, such as `-fuse-ld=lld`.",
+        "use_linker": "string: the `-fuse-ld=` flag naming lld, which the thin link needs.",
     },
 )

@@ -1,12 +1,21 @@
 """Compiling Rust crates with rustc directly, to one object per crate.
 
-rustc never links here: every crate, library or binary, is emitted as one object
-(`--emit=obj`, ThinLTO bitcode with `-Clinker-plugin-lto` when thin_lto is on) plus
-its `.rmeta`, which is all a dependent compiles against. Linking is clang's, so C++
-and Rust share one thin link. A crate's CcInfo carries its object (in an archive for
-ordinary links), its C++ deps, and the Rust runtime: std's rlibs and the allocator shim.
+rustc never links a program here: every crate, library or binary, is emitted as one object
+(`--emit=obj`) plus its `.rmeta`, which is all a dependent compiles against. Linking is
+clang's, so C++ and Rust share one thin link. Under thin_lto a crate has two objects: the
+ThinLTO bitcode (`-Clinker-plugin-lto`) that this rule set's links use, named by
+`BitcodeInfo`, and a native one in its `CcInfo`, for any other rule that links it (Bazel's
+own `cc_binary` and `cc_test` under `--features=thin_lto`); Bazel runs that second compile
+only when such a rule asks for it. A crate's CcInfo carries its object (in an archive for
+ordinary links), its C++ deps, and the Rust runtime: std's rlibs, a panic runtime and the
+allocator shim.
+
+Proc macros (`rust_proc_macro`) are host dylibs that rustc links itself; the crates they
+depend on are compiled once more as ordinary rlibs for that link, again only when one is
+asked for.
 """
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
@@ -19,10 +28,10 @@ CPP_TOOLCHAIN_TYPE = "@bazel_tools//tools/cpp:toolchain_type"
 def _crate_name(ctx):
     return ctx.attr.crate_name or ctx.label.name.replace("-", "_")
 
-def _crate_root(ctx):
+def _crate_root(ctx, crate_type):
     if ctx.file.crate_root:
         return ctx.file.crate_root
-    wanted = ["main.rs", "lib.rs"] if ctx.attr._crate_type == "bin" else ["lib.rs", "main.rs"]
+    wanted = ["main.rs", "lib.rs"] if crate_type == "bin" else ["lib.rs", "main.rs"]
     for basename in wanted + [ctx.label.name + ".rs"]:
         for f in ctx.files.srcs:
             if f.basename == basename:
@@ -31,11 +40,95 @@ def _crate_root(ctx):
         return ctx.files.srcs[0]
     fail("{}: cannot tell the crate root among srcs; set crate_root".format(ctx.label))
 
-def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
-    """Runs rustc for one crate, emitting its object and metadata.
+def _dependency_dir(f):
+    return f.dirname
+
+def _setting(ctx, name, default):
+    target = getattr(ctx.attr, name, None)
+    return target[BuildSettingInfo].value if target else default
+
+def panic_strategy(ctx):
+    """The program's panic strategy, from `//rules/settings:panic`: "unwind" or "abort".
 
     Args:
-      ctx: the rule context (attrs srcs, deps, edition, crate_name, rustc_flags).
+      ctx: a rule context with the `_panic` attribute.
+
+    Returns:
+      string.
+    """
+    return _setting(ctx, "_panic", "unwind")
+
+def _extern(crate, rlibs, alias = None):
+    """`--extern` for a dependency: its metadata, or its rlib where rustc links (proc macros)."""
+    path = crate.rlib.path if rlibs and crate.rlib else crate.metadata.path
+    return "--extern={}={}".format(alias or crate.crate_name, path)
+
+def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, rlibs = False, bootstrap = False, mnemonic = "RustcCompile", what = ""):
+    """One rustc action for the crate of `ctx`.
+
+    Args:
+      ctx: the rule context.
+      tc: ThinLtoToolchainInfo.
+      crate_type: rustc's --crate-type.
+      name: the crate's name.
+      root: the crate root.
+      emit: the value of --emit.
+      outputs: what it writes.
+      codegen: flags that differ between the crate's compiles (-Clinker-plugin-lto, ...).
+      inputs: depset of the dependencies' files rustc reads.
+      rlibs: link against the dependencies' rlibs (a proc macro's link) rather than their metadata.
+      bootstrap: set RUSTC_BOOTSTRAP=1 (the allocator shim needs unstable attributes).
+      mnemonic: the action's mnemonic.
+      what: what the progress message adds.
+    """
+    attr = ctx.attr
+    aliases = {k.label: v for k, v in getattr(attr, "aliases", {}).items()}
+    deps = [d for d in getattr(attr, "deps", []) if RustCrateInfo in d] + getattr(attr, "proc_macro_deps", [])
+
+    args = ctx.actions.args()
+    args.add(root)
+    args.add("--crate-name=" + name)
+    args.add("--crate-type=" + crate_type)
+    args.add("--edition=" + attr.edition)
+    args.add("--target=" + tc.target)
+    args.add("--emit=" + emit)
+    args.add("-Copt-level=" + opt_level(ctx))
+    args.add("-Ccodegen-units=1")
+    args.add("-Cdebuginfo=" + ("2" if ctx.var["COMPILATION_MODE"] == "dbg" else "0"))
+    if panic_strategy(ctx) == "abort":
+        args.add("-Cpanic=abort")
+    args.add_all(codegen)
+
+    # Distinct crates of the same name get distinct symbols and crate identities.
+    args.add("-Cmetadata=" + str(ctx.label))
+    args.add_all(["--cfg=feature=\"{}\"".format(f) for f in getattr(attr, "crate_features", [])])
+    if getattr(attr, "cap_lints", ""):
+        args.add("--cap-lints=" + attr.cap_lints)
+    for d in deps:
+        args.add(_extern(d[RustCrateInfo], rlibs, aliases.get(d.label)))
+    args.add_all(inputs, map_each = _dependency_dir, format_each = "-Ldependency=%s", uniquify = True)
+    args.add_all(_setting(ctx, "_extra_rustc_flags", []))
+    args.add_all(getattr(attr, "rustc_flags", []))
+
+    env = {"RUSTC_BOOTSTRAP": "1"} if bootstrap else {}
+    data = getattr(attr, "compile_data", [])
+    for k, v in getattr(attr, "rustc_env", {}).items():
+        env[k] = ctx.expand_location(v, data)
+    ctx.actions.run(
+        executable = tc.rustc,
+        arguments = [args],
+        inputs = depset(ctx.files.srcs + getattr(ctx.files, "compile_data", []), transitive = [inputs]),
+        outputs = outputs,
+        env = env,
+        mnemonic = mnemonic,
+        progress_message = "Compiling Rust crate {} ({}{})".format(ctx.label, crate_type, what),
+    )
+
+def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
+    """Compiles the crate of `ctx` to its objects and metadata (and, on demand, an rlib).
+
+    Args:
+      ctx: the rule context (attrs srcs, deps, edition, crate_name, rustc_flags, ...).
       crate_type: "rlib" or "bin".
       extra_rustc_flags: flags for this crate only.
       bootstrap: set RUSTC_BOOTSTRAP=1 (the allocator shim needs unstable attributes).
@@ -45,61 +138,46 @@ def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
     """
     tc = find_toolchain(ctx)
     name = _crate_name(ctx)
+    root = _crate_root(ctx, crate_type)
     lto = thin_lto_enabled(ctx)
-    obj = ctx.actions.declare_file("{}/{}.o".format(ctx.label.name, name))
+    dep_crates = [d[RustCrateInfo] for d in getattr(ctx.attr, "deps", []) + getattr(ctx.attr, "proc_macro_deps", []) if RustCrateInfo in d]
+    metadata_inputs = depset(transitive = [c.transitive_metadata for c in dep_crates])
+
     rmeta = ctx.actions.declare_file("{}/lib{}.rmeta".format(ctx.label.name, name))
-    dep_crates = [d[RustCrateInfo] for d in getattr(ctx.attr, "deps", []) if RustCrateInfo in d]
-    transitive = depset(transitive = [c.transitive_metadata for c in dep_crates])
-
-    args = ctx.actions.args()
-    args.add(_crate_root(ctx))
-    args.add("--crate-name=" + name)
-    args.add("--crate-type=" + crate_type)
-    args.add("--edition=" + ctx.attr.edition)
-    args.add("--target=" + tc.target)
-    args.add("--emit=obj={},metadata={}".format(obj.path, rmeta.path))
-    args.add("-Copt-level=" + opt_level(ctx))
-    args.add("-Ccodegen-units=1")
-    args.add("-Cdebuginfo=0")
+    native = ctx.actions.declare_file("{}/{}{}".format(ctx.label.name, name, ".native.o" if lto else ".o"))
     if lto:
-        args.add("-Clinker-plugin-lto")
+        bitcode = ctx.actions.declare_file("{}/{}.o".format(ctx.label.name, name))
+        _rustc(ctx, tc, crate_type, name, root, "obj={},metadata={}".format(bitcode.path, rmeta.path), [bitcode, rmeta], ["-Clinker-plugin-lto"] + extra_rustc_flags, metadata_inputs, bootstrap = bootstrap, what = ", bitcode")
+        _rustc(ctx, tc, crate_type, name, root, "obj=" + native.path, [native], extra_rustc_flags, metadata_inputs, bootstrap = bootstrap, mnemonic = "RustcNative", what = ", native object for other linkers")
+    else:
+        bitcode = None
+        _rustc(ctx, tc, crate_type, name, root, "obj={},metadata={}".format(native.path, rmeta.path), [native, rmeta], extra_rustc_flags, metadata_inputs, bootstrap = bootstrap)
 
-    # Distinct crates of the same name get distinct symbols and crate identities.
-    args.add("-Cmetadata=" + str(ctx.label))
-    for c in dep_crates:
-        args.add("--extern={}={}".format(c.crate_name, c.metadata.path))
-    args.add_all(transitive, map_each = _dependency_dir, format_each = "-Ldependency=%s", uniquify = True)
-    args.add_all(extra_rustc_flags)
-    args.add_all(getattr(ctx.attr, "rustc_flags", []))
-
-    env = {"RUSTC_BOOTSTRAP": "1"} if bootstrap else {}
-    ctx.actions.run(
-        executable = tc.rustc,
-        arguments = [args],
-        inputs = depset(ctx.files.srcs, transitive = [transitive]),
-        outputs = [obj, rmeta],
-        env = env,
-        mnemonic = "RustcCompile",
-        progress_message = "Compiling Rust crate {} ({}{})".format(ctx.label, crate_type, ", bitcode" if lto else ""),
-    )
+    rlib = None
+    transitive_rlibs = depset(transitive = [c.transitive_rlibs for c in dep_crates])
+    if crate_type == "rlib":
+        # For proc macros, which rustc links itself: compiled only if one depends on this crate.
+        rlib = ctx.actions.declare_file("{}/lib{}.rlib".format(ctx.label.name, name))
+        _rustc(ctx, tc, crate_type, name, root, "link=" + rlib.path, [rlib], extra_rustc_flags, transitive_rlibs, rlibs = True, bootstrap = bootstrap, mnemonic = "RustcRlib", what = ", rlib for a proc macro")
     return RustCrateInfo(
         crate_name = name,
         metadata = rmeta,
-        object = obj,
-        transitive_metadata = depset([rmeta], transitive = [transitive]),
+        object = native,
+        bitcode = bitcode,
+        rlib = rlib,
+        transitive_metadata = depset([rmeta], transitive = [metadata_inputs]),
+        transitive_rlibs = depset([rlib] if rlib else [], transitive = [transitive_rlibs]),
     )
 
-def _dependency_dir(f):
-    return f.dirname
-
-def crate_cc_info(ctx, crate, cc_deps, alwayslink = False):
-    """A CcInfo that links `crate`'s object after its C++ and Rust deps.
+def crate_cc_info(ctx, crate, cc_deps, alwayslink = False, name = None):
+    """A CcInfo that links `crate`'s native object after its C++ and Rust deps.
 
     Args:
       ctx: the rule context (needs the C++ toolchain).
       crate: RustCrateInfo.
       cc_deps: list[CcInfo] of the crate's deps (C++ libraries, Rust crates, the runtime).
       alwayslink: link the object whole, even if nothing references it when it is seen.
+      name: names the archive of an ordinary link (default: the target's name).
 
     Returns:
       CcInfo.
@@ -115,7 +193,7 @@ def crate_cc_info(ctx, crate, cc_deps, alwayslink = False):
         feature_configuration = features,
         cc_toolchain = cc_toolchain,
         compilation_outputs = outputs,
-        name = ctx.label.name,
+        name = name or ctx.label.name,
         linking_contexts = [d.linking_context for d in cc_deps],
         disallow_dynamic_library = True,
         alwayslink = alwayslink,
@@ -125,32 +203,49 @@ def crate_cc_info(ctx, crate, cc_deps, alwayslink = False):
         cc_infos = cc_deps,
     )
 
-def _bitcode_info(ctx, crate, lto):
-    return BitcodeInfo(objects = depset(
-        [crate.object] if lto else [],
-        transitive = [d[BitcodeInfo].objects for d in getattr(ctx.attr, "deps", []) + [ctx.attr._runtime] if BitcodeInfo in d],
-    ))
+def bitcode_info(crates):
+    """The BitcodeInfo of a target whose CcInfo links `crates`' native objects.
+
+    Args:
+      crates: list[RustCrateInfo].
+
+    Returns:
+      BitcodeInfo.
+    """
+    return BitcodeInfo(objects = depset([(c.object, c.bitcode) for c in crates if c.bitcode]))
 
 def _rust_library_impl(ctx):
     crate = compile_crate(ctx, ctx.attr._crate_type)
     cc_deps = [d[CcInfo] for d in ctx.attr.deps if CcInfo in d] + [ctx.attr._runtime[CcInfo]]
     return [
-        DefaultInfo(files = depset([crate.object, crate.metadata])),
+        DefaultInfo(files = depset([crate.bitcode or crate.object, crate.metadata])),
         crate,
         crate_cc_info(ctx, crate, cc_deps, alwayslink = ctx.attr._crate_type == "bin"),
-        _bitcode_info(ctx, crate, thin_lto_enabled(ctx)),
+        bitcode_info([crate]),
     ]
 
-_COMMON_ATTRS = {
+# Settings every crate compile reads.
+_SETTINGS = {
+    "_extra_rustc_flags": attr.label(default = Label("//rules/settings:extra_rustc_flags")),
+    "_panic": attr.label(default = Label("//rules/settings:panic")),
+}
+
+_COMMON_ATTRS = dict(_SETTINGS, **{
+    "aliases": attr.label_keyed_string_dict(doc = "Names other than their own for some `deps` crates (`--extern NAME=...`)."),
+    "cap_lints": attr.string(doc = "rustc's `--cap-lints` (e.g. `allow` for third-party crates)."),
+    "compile_data": attr.label_list(allow_files = True, doc = "Files the sources read at compile time (`include_str!`, ...); `$(location)` of them may appear in `rustc_env`."),
+    "crate_features": attr.string_list(doc = "Cargo features of the crate: each becomes `--cfg feature=\"NAME\"`."),
     "crate_name": attr.string(doc = "The crate's name (default: the target name, `-` as `_`)."),
     "crate_root": attr.label(allow_single_file = [".rs"], doc = "The root source file (default: lib.rs / main.rs / NAME.rs among srcs)."),
     "deps": attr.label_list(providers = [[RustCrateInfo], [CcInfo]], doc = "Rust crates (rust_library) and C++ libraries (anything with CcInfo)."),
     "edition": attr.string(default = "2021", doc = "The Rust edition."),
-    "rustc_flags": attr.string_list(doc = "Extra flags for rustc."),
+    "proc_macro_deps": attr.label_list(cfg = "exec", providers = [RustCrateInfo], doc = "Procedural macros (rust_proc_macro) the crate uses."),
+    "rustc_env": attr.string_dict(doc = "Environment variables for rustc (what a build script would set: `env!`/`option_env!` values, OUT_DIR)."),
+    "rustc_flags": attr.string_list(doc = "Extra flags for rustc (`--cfg` values a build script would print, ...)."),
     "srcs": attr.label_list(allow_files = [".rs"], mandatory = True, doc = "The crate's source files."),
     "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
     "_runtime": attr.label(default = Label("//rules/private:rust_runtime"), providers = [CcInfo]),
-}
+})
 
 def _crate_rule(crate_type, doc):
     return rule(
@@ -168,51 +263,112 @@ Provides RustCrateInfo for Rust dependents and CcInfo for C++ ones: `cc_binary` 
 
 rust_bin_crate = _crate_rule("bin", "The crate of a Rust binary (its `main`), linked by `rust_binary`.")
 
+def _rust_proc_macro_impl(ctx):
+    tc = find_toolchain(ctx)
+    name = _crate_name(ctx)
+    dylib = ctx.actions.declare_file("{}/lib{}.so".format(ctx.label.name, name))
+    deps = [d[RustCrateInfo] for d in ctx.attr.deps + ctx.attr.proc_macro_deps]
+    _rustc(
+        ctx,
+        tc,
+        "proc-macro",
+        name,
+        _crate_root(ctx, "proc-macro"),
+        "link=" + dylib.path,
+        [dylib],
+        # rustc links the dylib itself, with the toolchain's clang.
+        ["--extern=proc_macro", "-Clinker=" + tc.clang],
+        depset(transitive = [d.transitive_rlibs for d in deps]),
+        rlibs = True,
+        what = ", for the compiler",
+    )
+    return [
+        DefaultInfo(files = depset([dylib])),
+        RustCrateInfo(
+            crate_name = name,
+            metadata = dylib,
+            object = None,
+            bitcode = None,
+            rlib = dylib,
+            transitive_metadata = depset([dylib]),
+            transitive_rlibs = depset([dylib]),
+        ),
+    ]
+
+rust_proc_macro = rule(
+    implementation = _rust_proc_macro_impl,
+    doc = """A procedural macro crate (`serde_derive`, ...): a host dylib that rustc loads.
+
+Depend on it with `proc_macro_deps` of `rust_library`; its own `deps` are compiled as rlibs
+for its link.""",
+    attrs = dict(
+        {k: v for k, v in _COMMON_ATTRS.items() if k not in ["deps", "_runtime"]},
+        deps = attr.label_list(providers = [RustCrateInfo], doc = "The Rust crates the macro uses."),
+    ),
+    fragments = ["cpp"],
+    toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
+)
+
+def _library_to_link(ctx, features, cc_toolchain, f):
+    return cc_common.create_library_to_link(
+        actions = ctx.actions,
+        feature_configuration = features,
+        cc_toolchain = cc_toolchain,
+        static_library = f,
+    )
+
+def _shim_crate_impl(ctx):
+    flags = ["-Zunstable-options", "-Csymbol-mangling-version=legacy", "-Zplt=yes"]
+    return [compile_crate(ctx, "rlib", extra_rustc_flags = flags, bootstrap = True)]
+
+shim_crate = rule(
+    implementation = _shim_crate_impl,
+    doc = """A crate of the Rust allocator shim (tools/alloc_shim), which needs unstable attributes.
+
+`-Zplt=yes` makes its calls to std's `__rdl_*` direct calls, as in the shim rustc generates.""",
+    attrs = dict(_SETTINGS, **{
+        "crate_name": attr.string(mandatory = True),
+        "crate_root": attr.label(allow_single_file = [".rs"]),
+        "edition": attr.string(default = "2021"),
+        "srcs": attr.label_list(allow_files = [".rs"], mandatory = True),
+    }),
+    toolchains = [TOOLCHAIN_TYPE],
+)
+
 def _rust_runtime_impl(ctx):
     tc = find_toolchain(ctx)
-    lto = thin_lto_enabled(ctx)
-    shim = compile_crate(
-        ctx,
-        "rlib",
-        extra_rustc_flags = ["-Zunstable-options", "-Csymbol-mangling-version=legacy", "-Cpanic=abort"],
-        bootstrap = True,
-    )
     cc_toolchain = find_cpp_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
-    std_libs = [
-        cc_common.create_library_to_link(
-            actions = ctx.actions,
-            feature_configuration = features,
-            cc_toolchain = cc_toolchain,
-            static_library = f,
-        )
-        for f in tc.rust_std
-    ]
+    std_files = tc.rust_std + [tc.rust_panic_runtimes[panic_strategy(ctx)]]
     std = CcInfo(linking_context = cc_common.create_linking_context(linker_inputs = depset([
         cc_common.create_linker_input(
             owner = ctx.label,
-            libraries = depset(std_libs),
+            libraries = depset([_library_to_link(ctx, features, cc_toolchain, f) for f in std_files]),
             user_link_flags = depset(tc.rust_native_libs),
         ),
     ])))
+
+    # The allocator shim's marker every program needs, linked whole (std references it and
+    # comes after it on the command line), and its forwarders, linked lazily: a crate with a
+    # #[global_allocator] defines them itself, and then they stay out of the link. They come
+    # after std, which references them, for linkers that read archives in one pass (gold).
+    marker = ctx.attr.marker[RustCrateInfo]
+    forwarders = ctx.attr.forwarders[RustCrateInfo]
+    lazy = crate_cc_info(ctx, forwarders, [], name = forwarders.crate_name)
     return [
-        DefaultInfo(files = depset([shim.object])),
-        # Whole: std references the shim, and comes after it on the command line.
-        crate_cc_info(ctx, shim, [std], alwayslink = True),
-        BitcodeInfo(objects = depset([shim.object] if lto else [])),
+        DefaultInfo(files = depset([c.bitcode or c.object for c in [marker, forwarders]])),
+        crate_cc_info(ctx, marker, [std, lazy], alwayslink = True, name = marker.crate_name),
+        bitcode_info([marker, forwarders]),
     ]
 
 rust_runtime = rule(
     implementation = _rust_runtime_impl,
-    doc = "What every Rust program links besides its crates: the allocator shim and std.",
-    attrs = {
-        "crate_name": attr.string(default = "thinlto_alloc_shim"),
-        "crate_root": attr.label(allow_single_file = [".rs"]),
-        "edition": attr.string(default = "2021"),
-        "srcs": attr.label_list(allow_files = [".rs"], mandatory = True),
+    doc = "What every Rust program links besides its crates: the allocator shim, std and a panic runtime.",
+    attrs = dict(_SETTINGS, **{
+        "forwarders": attr.label(mandatory = True, providers = [RustCrateInfo], doc = "The shim's forwarders (tools/alloc_shim/alloc_shim.rs)."),
+        "marker": attr.label(mandatory = True, providers = [RustCrateInfo], doc = "The shim's marker (tools/alloc_shim/alloc_shim_marker.rs)."),
         "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
-        "_crate_type": attr.string(default = "rlib"),
-    },
+    }),
     fragments = ["cpp"],
     toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
 )

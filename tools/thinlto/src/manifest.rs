@@ -159,6 +159,15 @@ impl Manifest {
         out
     }
 
+    /// Whether `path` is a native object of the link (outside or inside a start_lib group).
+    pub fn is_native_object(&self, path: &str) -> bool {
+        let object = |i: &Input| matches!(i, Input::Object(n) if n.path.as_str() == path);
+        self.inputs.iter().any(|i| match i {
+            Input::StartLib(group) => group.members.iter().any(object),
+            other => object(other),
+        })
+    }
+
     /// Whether any bitcode module has a minimized thin-link file.
     pub fn uses_thin_link_files(&self) -> bool {
         self.bitcode().iter().any(|m| m.module.thin_link.is_some())

@@ -243,8 +243,16 @@ pub fn build(
     let prefix = staging.as_prefix();
     let mut loaded = vec![false; modules.len()];
     for (line, entry) in index_list.iter().enumerate() {
-        match entry.as_str().strip_prefix(prefix.as_str()).and_then(|path| known.get(path)) {
+        let path = entry.as_str().strip_prefix(prefix.as_str());
+        match path.and_then(|path| known.get(path)) {
             Some(&i) => loaded[i as usize] = true,
+            None if path.is_some_and(|p| manifest.is_native_object(p)) => bail!(
+                "'{}' line {}: '{}' is LLVM bitcode, but the manifest gives it as a native object: \
+                 the build did not say it is bitcode (in Bazel, its rule must provide BitcodeInfo)",
+                index_list_file.display(),
+                line + 1,
+                path.unwrap_or_default()
+            ),
             None if entry.as_str().contains('(') => bail!(
                 "'{}' line {}: '{entry}' is a member of an archive that holds bitcode; \
                  split such archives with `thinlto extract` and pass their members in a start_lib group",

@@ -287,6 +287,14 @@ fn archive_holding_bitcode() {
 }
 
 #[test]
+fn bitcode_given_as_a_native_object() {
+    // What a rule that forgets to say its object is bitcode gives the thin link.
+    let dir = indexed();
+    write_manifest(dir.path(), json!([bitcode("obj/main.o"), {"kind": "object", "path": "obj/helper.o"}]));
+    index_fails(dir.path(), "'obj/helper.o' is LLVM bitcode, but the manifest gives it as a native object");
+}
+
+#[test]
 fn thin_link_failure_leaves_nothing() {
     let dir = indexed();
     write(&dir.path().join("obj/helper.o"), b"BC\xC0\xDEcorrupt");

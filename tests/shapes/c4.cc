@@ -1,0 +1,1 @@
+extern "C" int c4_value(int x) { return x + 10; }

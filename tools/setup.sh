@@ -33,5 +33,16 @@ if ! python3 -m pytest --version >/dev/null 2>&1; then
   python3 -m pip install --quiet pytest
 fi
 
+# The crates.io sources of the real-code test (tests/realcode), as its Cargo.lock pins them.
+realcode="$root/tests/realcode"
+if ! cmp -s "$realcode/Cargo.lock" "$realcode/vendor/.thinlto-vendored-lock" 2>/dev/null; then
+  say "fetching crates.io sources for tests/realcode (cargo vendor --locked)"
+  rm -rf "$realcode/vendor.tmp"
+  cargo vendor --quiet --locked --versioned-dirs --manifest-path "$realcode/Cargo.toml" "$realcode/vendor.tmp" >/dev/null
+  cp "$realcode/Cargo.lock" "$realcode/vendor.tmp/.thinlto-vendored-lock"
+  rm -rf "$realcode/vendor"
+  mv "$realcode/vendor.tmp" "$realcode/vendor"
+fi
+
 "$root/tools/offline_deps.sh"
 "$root/tests/remote/install_buildbarn.sh"

@@ -276,8 +276,9 @@ def _rust_proc_macro_impl(ctx):
         _crate_root(ctx, "proc-macro"),
         "link=" + dylib.path,
         [dylib],
-        # rustc links the dylib itself, with the toolchain's clang.
-        ["--extern=proc_macro", "-Clinker=" + tc.clang],
+        # rustc links the dylib itself, with the toolchain's clang and lld (an action has no
+        # PATH on which clang could look for another linker).
+        ["--extern=proc_macro", "-Clinker=" + tc.clang, "-Clink-arg=" + tc.use_linker],
         depset(transitive = [d.transitive_rlibs for d in deps]),
         rlibs = True,
         what = ", for the compiler",

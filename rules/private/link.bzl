@@ -82,8 +82,12 @@ def _toolchain_link_flags(ctx):
         variables = variables,
     )
 
-def _manifest_inputs(ctx, cc_info):
-    """The link's inputs in command-line order, as manifest entries, plus their files."""
+def _manifest_inputs(ctx, cc_info, toolchain_libraries):
+    """The link's inputs in command-line order, as manifest entries, plus their files.
+
+    Archives other than `toolchain_libraries` (paths of native archives, such as Rust's std)
+    are entries of kind "extracted" whose files _link_thinlto declares.
+    """
     main_owner = ctx.attr.main.label if ctx.attr.main else None
     bitcode_of = {}
     for d in ctx.attr.deps:
@@ -103,7 +107,11 @@ def _manifest_inputs(ctx, cc_info):
             objects = lib.objects or lib.pic_objects
             if not objects:
                 archive = lib.static_library or lib.pic_static_library or lib.dynamic_library
-                if archive:
+                if archive and archive.path not in toolchain_libraries:
+                    # Members may be bitcode (a cc_import of an LTO archive, a rules_rust rlib
+                    # under lto=thin): _link_thinlto has it extracted, for the thin link to see them.
+                    inputs.append({"archive": archive, "kind": "extracted", "owner": owner, "whole": lib.alwayslink})
+                elif archive:
                     inputs.append({"kind": "archive", "path": archive.path, "owner": owner})
                     native.append(archive)
                 continue
@@ -135,7 +143,8 @@ def _link_thinlto(ctx, cc_info):
     out = ctx.actions.declare_file(name)
     lto_dir = name + ".lto"  # relative to the package, as declare_file wants
 
-    inputs, bitcode, native, post_flags = _manifest_inputs(ctx, cc_info)
+    std = tc.rust_std + tc.rust_test_std + tc.rust_panic_runtimes.values()
+    inputs, bitcode, native, post_flags = _manifest_inputs(ctx, cc_info, {f.path: True for f in std})
 
     # Per module, the files the thin link and the backend write, named here and nowhere else:
     # the manifest tells the helper where each goes.
@@ -155,6 +164,32 @@ def _link_thinlto(ctx, cc_info):
             if m:
                 e["outputs"] = {"imports": m.imports.path, "index": m.index.path, "object": m.object.path, "pack": m.pack.path}
 
+    # Archives whose members may be bitcode: Bazel cannot know the members before they are
+    # extracted, so each archive gets directories for them, for its members' thin-link files
+    # and for their objects, and one backend action for all its members.
+    archives = []
+    for entry in inputs:
+        if entry["kind"] != "extracted":
+            continue
+        base = "{}/x{}.".format(lto_dir, len(archives))
+        x = struct(
+            archive = entry.pop("archive"),
+            fragment = ctx.actions.declare_file(base + "fragment.json"),
+            members = ctx.actions.declare_directory(base + "members"),
+            outputs = ctx.actions.declare_directory(base + "lto"),
+            objects = ctx.actions.declare_directory(base + "objects"),
+        )
+        archives.append(x)
+        entry.update({"archive": x.archive.path, "fragment": x.fragment.path, "members": x.members.path, "objects": x.objects.path, "outputs": x.outputs.path})
+        ctx.actions.run(
+            executable = helper,
+            arguments = ["extract", "--archive", x.archive.path, "--out-dir", x.members.path, "--fragment", x.fragment.path],
+            inputs = [x.archive],
+            outputs = [x.members, x.fragment],
+            mnemonic = "ThinLtoExtract",
+            progress_message = "ThinLTO: splitting {} into its members".format(x.archive.short_path),
+        )
+
     manifest = ctx.actions.declare_file(lto_dir + "/manifest.json")
     ctx.actions.write(manifest, json.encode_indent({
         "version": 2,
@@ -171,13 +206,14 @@ def _link_thinlto(ctx, cc_info):
 
     plan = ctx.actions.declare_file(lto_dir + "/plan.json")
     final_params = ctx.actions.declare_file(lto_dir + "/final.params")
-    index_outputs = [plan, final_params]
+    index_outputs = [plan, final_params] + [x.outputs for x in archives]
     for m in modules.values():
         index_outputs.extend([m.index, m.imports, m.pack])
+    extracted = [f for x in archives for f in [x.fragment, x.members]]
     ctx.actions.run(
         executable = helper,
         arguments = ["index", "--manifest", manifest.path, "--plan", plan.path, "--final-link-params", final_params.path],
-        inputs = depset([manifest] + bitcode + native),
+        inputs = depset([manifest] + bitcode + native + extracted),
         outputs = index_outputs,
         mnemonic = "ThinLtoIndex",
         progress_message = "ThinLTO thin link (index) of {} ({} bitcode modules)".format(ctx.label, len(modules)),
@@ -199,11 +235,25 @@ def _link_thinlto(ctx, cc_info):
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
         )
+    for x in archives:
+        args = ctx.actions.args()
+        args.add_all(["archive-backends", "--fragment", x.fragment, "--members", x.members.path, "--outputs", x.outputs.path, "--objects", x.objects.path])
+        args.add("--")
+        args.add_all(compiler)
+        ctx.actions.run(
+            executable = helper,
+            arguments = [args],
+            inputs = [x.fragment, x.members, x.outputs],
+            outputs = [x.objects],
+            execution_requirements = UNSANDBOXED,
+            mnemonic = "ThinLtoBackend",
+            progress_message = "ThinLTO backends of the members of {}".format(x.archive.short_path),
+        )
 
     ctx.actions.run(
         executable = helper,
         arguments = ["link", "--manifest", manifest.path, "--params", final_params.path],
-        inputs = depset([manifest, final_params] + [m.object for m in modules.values()] + native),
+        inputs = depset([manifest, final_params] + [m.object for m in modules.values()] + native + extracted + [x.objects for x in archives]),
         outputs = [out],
         execution_requirements = UNSANDBOXED,
         mnemonic = "ThinLtoLink",

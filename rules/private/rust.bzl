@@ -63,7 +63,20 @@ def _extern(crate, rlibs, alias = None):
     path = crate.rlib.path if rlibs and crate.rlib else crate.metadata.path
     return "--extern={}={}".format(alias or crate.crate_name, path)
 
-def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, rlibs = False, bootstrap = False, mnemonic = "RustcCompile", what = ""):
+def _out_dir(ctx):
+    """OUT_DIR for rustc: a directory of the files a build script would have written there.
+
+    Returns:
+      (list[File], string): its files, and its path; empty when the crate has none.
+    """
+    files = []
+    for f in getattr(ctx.files, "out_dir", []):
+        link = ctx.actions.declare_file("{}.out_dir/{}".format(ctx.label.name, f.basename))
+        ctx.actions.symlink(output = link, target_file = f)
+        files.append(link)
+    return files, (files[0].dirname if files else "")
+
+def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, out_dir, rlibs = False, bootstrap = False, mnemonic = "RustcCompile", what = ""):
     """One rustc action for the crate of `ctx`.
 
     Args:
@@ -76,6 +89,7 @@ def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, rlib
       outputs: what it writes.
       codegen: flags that differ between the crate's compiles (-Clinker-plugin-lto, ...).
       inputs: depset of the dependencies' files rustc reads.
+      out_dir: what _out_dir returned.
       rlibs: link against the dependencies' rlibs (a proc macro's link) rather than their metadata.
       bootstrap: set RUSTC_BOOTSTRAP=1 (the allocator shim needs unstable attributes).
       mnemonic: the action's mnemonic.
@@ -111,13 +125,20 @@ def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, rlib
     args.add_all(getattr(attr, "rustc_flags", []))
 
     env = {"RUSTC_BOOTSTRAP": "1"} if bootstrap else {}
+    out_dir_files, out_dir_path = out_dir
+    executable, wrapper = tc.rustc, []
+    if out_dir_path:
+        # rustc resolves include!(concat!(env!("OUT_DIR"), ...)) against the including file:
+        # the helper makes OUT_DIR absolute when the action runs, and remaps it away again.
+        env["OUT_DIR"] = out_dir_path
+        executable, wrapper = tc.helper, ["rustc", "--absolute-env=OUT_DIR", "--", tc.rustc]
     data = getattr(attr, "compile_data", [])
     for k, v in getattr(attr, "rustc_env", {}).items():
         env[k] = ctx.expand_location(v, data)
     ctx.actions.run(
-        executable = tc.rustc,
-        arguments = [args],
-        inputs = depset(ctx.files.srcs + getattr(ctx.files, "compile_data", []), transitive = [inputs]),
+        executable = executable,
+        arguments = wrapper + [args],
+        inputs = depset(ctx.files.srcs + getattr(ctx.files, "compile_data", []) + out_dir_files, transitive = [inputs]),
         outputs = outputs,
         env = env,
         mnemonic = mnemonic,
@@ -143,22 +164,23 @@ def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
     dep_crates = [d[RustCrateInfo] for d in getattr(ctx.attr, "deps", []) + getattr(ctx.attr, "proc_macro_deps", []) if RustCrateInfo in d]
     metadata_inputs = depset(transitive = [c.transitive_metadata for c in dep_crates])
 
+    out_dir = _out_dir(ctx)
     rmeta = ctx.actions.declare_file("{}/lib{}.rmeta".format(ctx.label.name, name))
     native = ctx.actions.declare_file("{}/{}{}".format(ctx.label.name, name, ".native.o" if lto else ".o"))
     if lto:
         bitcode = ctx.actions.declare_file("{}/{}.o".format(ctx.label.name, name))
-        _rustc(ctx, tc, crate_type, name, root, "obj={},metadata={}".format(bitcode.path, rmeta.path), [bitcode, rmeta], ["-Clinker-plugin-lto"] + extra_rustc_flags, metadata_inputs, bootstrap = bootstrap, what = ", bitcode")
-        _rustc(ctx, tc, crate_type, name, root, "obj=" + native.path, [native], extra_rustc_flags, metadata_inputs, bootstrap = bootstrap, mnemonic = "RustcNative", what = ", native object for other linkers")
+        _rustc(ctx, tc, crate_type, name, root, "obj={},metadata={}".format(bitcode.path, rmeta.path), [bitcode, rmeta], ["-Clinker-plugin-lto"] + extra_rustc_flags, metadata_inputs, out_dir, bootstrap = bootstrap, what = ", bitcode")
+        _rustc(ctx, tc, crate_type, name, root, "obj=" + native.path, [native], extra_rustc_flags, metadata_inputs, out_dir, bootstrap = bootstrap, mnemonic = "RustcNative", what = ", native object for other linkers")
     else:
         bitcode = None
-        _rustc(ctx, tc, crate_type, name, root, "obj={},metadata={}".format(native.path, rmeta.path), [native, rmeta], extra_rustc_flags, metadata_inputs, bootstrap = bootstrap)
+        _rustc(ctx, tc, crate_type, name, root, "obj={},metadata={}".format(native.path, rmeta.path), [native, rmeta], extra_rustc_flags, metadata_inputs, out_dir, bootstrap = bootstrap)
 
     rlib = None
     transitive_rlibs = depset(transitive = [c.transitive_rlibs for c in dep_crates])
     if crate_type == "rlib":
         # For proc macros, which rustc links itself: compiled only if one depends on this crate.
         rlib = ctx.actions.declare_file("{}/lib{}.rlib".format(ctx.label.name, name))
-        _rustc(ctx, tc, crate_type, name, root, "link=" + rlib.path, [rlib], extra_rustc_flags, transitive_rlibs, rlibs = True, bootstrap = bootstrap, mnemonic = "RustcRlib", what = ", rlib for a proc macro")
+        _rustc(ctx, tc, crate_type, name, root, "link=" + rlib.path, [rlib], extra_rustc_flags, transitive_rlibs, out_dir, rlibs = True, bootstrap = bootstrap, mnemonic = "RustcRlib", what = ", rlib for a proc macro")
     return RustCrateInfo(
         crate_name = name,
         metadata = rmeta,
@@ -239,6 +261,7 @@ _COMMON_ATTRS = dict(_SETTINGS, **{
     "crate_root": attr.label(allow_single_file = [".rs"], doc = "The root source file (default: lib.rs / main.rs / NAME.rs among srcs)."),
     "deps": attr.label_list(providers = [[RustCrateInfo], [CcInfo]], doc = "Rust crates (rust_library) and C++ libraries (anything with CcInfo)."),
     "edition": attr.string(default = "2021", doc = "The Rust edition."),
+    "out_dir": attr.label_list(allow_files = True, doc = "Files a build script would write to OUT_DIR (made by a genrule, say): rustc gets OUT_DIR, a directory holding them by their base names."),
     "proc_macro_deps": attr.label_list(cfg = "exec", providers = [RustCrateInfo], doc = "Procedural macros (rust_proc_macro) the crate uses."),
     "rustc_env": attr.string_dict(doc = "Environment variables for rustc (what a build script would set: `env!`/`option_env!` values, OUT_DIR)."),
     "rustc_flags": attr.string_list(doc = "Extra flags for rustc (`--cfg` values a build script would print, ...)."),
@@ -280,6 +303,7 @@ def _rust_proc_macro_impl(ctx):
         # PATH on which clang could look for another linker).
         ["--extern=proc_macro", "-Clinker=" + tc.clang, "-Clink-arg=" + tc.use_linker],
         depset(transitive = [d.transitive_rlibs for d in deps]),
+        _out_dir(ctx),
         rlibs = True,
         what = ", for the compiler",
     )

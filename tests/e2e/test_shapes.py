@@ -18,6 +18,7 @@ EXPECTED = {
     "zeroed_alloc": "zeroed_sum(10) = 10\n",
     "global_allocator": "sum = 4950, the counting allocator saw allocations: true\n",
     "stock_chain": "cpp_chain(5) = 57\n",  # Bazel's own cc_binary over the crates
+    "build_script_outputs": "generated 42 version 1.2.3 path fast\n",  # OUT_DIR, rustc_env, --cfg
 }
 
 

@@ -285,6 +285,7 @@ fn write_fixture(n: usize, out: &Path, seed: u64) -> Result<()> {
             post_flags: vec![],
         },
         inputs,
+        extracted_outputs: vec![],
     };
     let file = fs::File::create(root.join("manifest.json")).context("cannot create manifest.json")?;
     let mut w = BufWriter::new(file);

@@ -137,6 +137,28 @@ pub fn run(req: &BackendRequest) -> Result<()> {
     atomic::rename(&produced, &out_disk)
 }
 
+/// Runs the backend of every bitcode member of an extracted archive, from its
+/// pack, into the archive's objects directory (created even when no member is
+/// bitcode: build systems declare it).
+pub fn run_archive(exec_root: &Path, archive: &crate::manifest::Extracted, compiler: &[String]) -> Result<()> {
+    let objects = archive.objects.under(exec_root);
+    std::fs::create_dir_all(&objects).with_context(|| format!("cannot create directory '{}'", objects.display()))?;
+    for member in archive.members(exec_root)? {
+        if let crate::manifest::Input::Bitcode(m) = member {
+            run(&BackendRequest {
+                exec_root,
+                module: &m.path,
+                index: &m.outputs.index,
+                imports: &m.outputs.imports,
+                import_pack: m.outputs.pack.as_ref(),
+                output: &m.outputs.object,
+                compiler,
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// A pack must hold exactly the modules the imports list names (but the
 /// backend's own module): one from another thin link is an error, not a guess.
 fn check_pack(pack: &Pack, pack_path: &ExecPath, imports: &[ExecPath], req: &BackendRequest) -> Result<()> {

@@ -64,6 +64,39 @@ pub enum Command {
         #[arg(last = true, required = true)]
         compiler: Vec<String>,
     },
+    /// Run the backends of an extracted archive's bitcode members, one after
+    /// the other, each from its pack (for a build system that declares one
+    /// action per archive, not per member: Bazel).
+    ArchiveBackends {
+        #[command(flatten)]
+        root: ExecRoot,
+        /// The fragment `thinlto extract` wrote for the archive.
+        #[arg(long)]
+        fragment: String,
+        /// Where `thinlto extract` wrote the members.
+        #[arg(long)]
+        members: String,
+        /// Where the thin link wrote the members' indexes, imports lists and packs.
+        #[arg(long)]
+        outputs: String,
+        /// Where to write the members' objects.
+        #[arg(long)]
+        objects: String,
+        /// The compiler and its flags.
+        #[arg(last = true, required = true)]
+        compiler: Vec<String>,
+    },
+    /// Run rustc with environment variables that hold exec-root-relative paths
+    /// made absolute (OUT_DIR: `include!` resolves a relative path against the
+    /// including file) and the exec root remapped to `.` in what it records.
+    Rustc {
+        /// A variable to make absolute (repeatable).
+        #[arg(long = "absolute-env")]
+        absolute_env: Vec<String>,
+        /// rustc and its arguments.
+        #[arg(last = true, required = true)]
+        rustc: Vec<String>,
+    },
     /// Run the final link from the param file `index` wrote.
     Link {
         #[arg(long)]
@@ -99,7 +132,9 @@ impl Command {
         match self {
             Command::Index { .. } => "index",
             Command::Backend { .. } => "backend",
+            Command::ArchiveBackends { .. } => "archive-backends",
             Command::Link { .. } => "link",
+            Command::Rustc { .. } => "rustc",
             Command::Extract { .. } => "extract",
             Command::Explain { .. } => "explain",
         }

@@ -42,6 +42,18 @@ pub struct ExtractedMember {
     pub bitcode: bool,
 }
 
+impl Fragment {
+    pub fn read(path: &Path) -> Result<Fragment> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read fragment '{}'", path.display()))?;
+        let f: Fragment =
+            serde_json::from_slice(&bytes).with_context(|| format!("invalid fragment '{}'", path.display()))?;
+        if f.version != VERSION {
+            bail!("fragment '{}' has version {}, this helper reads {VERSION}", path.display(), f.version);
+        }
+        Ok(f)
+    }
+}
+
 pub struct ExtractRequest<'a> {
     pub exec_root: &'a Path,
     pub archive: &'a ExecPath,

@@ -43,6 +43,8 @@ fn native_arg(input: &Input) -> String {
     match input {
         Input::Object(n) | Input::Archive(n) => n.path.to_string(),
         Input::Library(l) => l.flag.clone(),
+        // What it stands for until Manifest::load replaces it by its members.
+        Input::Extracted(x) => x.archive.to_string(),
         Input::Bitcode(_) | Input::StartLib(_) => {
             unreachable!("validated: bitcode is handled apart, groups do not nest")
         }
@@ -60,7 +62,9 @@ pub fn final_link_args(manifest: &Manifest, plan: &Plan) -> Vec<String> {
     for input in &manifest.inputs {
         match input {
             Input::Bitcode(m) => args.extend(backend_object(m)),
-            Input::Object(_) | Input::Archive(_) | Input::Library(_) => args.push(native_arg(input)),
+            Input::Object(_) | Input::Archive(_) | Input::Library(_) | Input::Extracted(_) => {
+                args.push(native_arg(input))
+            }
             Input::StartLib(group) => {
                 let mut open = false;
                 for member in &group.members {

@@ -49,7 +49,7 @@ fn exec_path(s: &str, what: &str) -> Result<ExecPath> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Index { manifest, root, plan, final_link_params } => {
-            let m = manifest::Manifest::read(&manifest)?;
+            let m = manifest::Manifest::load(&manifest, &root.exec_root)?;
             thin_link::index(&thin_link::IndexRequest {
                 manifest: &m,
                 exec_root: &root.exec_root,
@@ -68,8 +68,37 @@ fn run(cli: Cli) -> Result<()> {
                 compiler: &compiler,
             })?;
         }
+        Command::ArchiveBackends { root, fragment, members, outputs, objects, compiler } => {
+            let dir = |s: &str, what: &str| ExecDir::new(s).with_context(|| format!("--{what}"));
+            let fragment = exec_path(&fragment, "fragment")?;
+            let archive = extract::Fragment::read(&fragment.under(&root.exec_root))?.archive;
+            let extracted = manifest::Extracted {
+                archive,
+                fragment,
+                members: dir(&members, "members")?,
+                whole: false,
+                outputs: dir(&outputs, "outputs")?,
+                objects: dir(&objects, "objects")?,
+                owner: None,
+            };
+            backend::run_archive(&root.exec_root, &extracted, &compiler)?;
+        }
+        Command::Rustc { absolute_env, rustc } => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            let (program, args) = rustc.split_first().expect("clap requires it");
+            let mut cmd = std::process::Command::new(program);
+            cmd.args(args).arg(format!("--remap-path-prefix={}=.", cwd.display()));
+            for name in &absolute_env {
+                let value = std::env::var_os(name).with_context(|| format!("--absolute-env {name}: not set"))?;
+                cmd.env(name, cwd.join(value));
+            }
+            let status = cmd.status().with_context(|| format!("cannot run '{program}'"))?;
+            if !status.success() {
+                anyhow::bail!("rustc failed ({status})");
+            }
+        }
         Command::Link { manifest, root, params } => {
-            let m = manifest::Manifest::read(&manifest)?;
+            let m = manifest::Manifest::load(&manifest, &root.exec_root)?;
             final_link::link(&m, &root.exec_root, &params)?;
         }
         Command::Extract { root, archive, out_dir, fragment } => {

@@ -9,7 +9,7 @@
 //! Unknown fields and wrong types are errors, so a rule set and a helper of
 //! different versions never half-understand each other.
 
-use crate::execpath::ExecPath;
+use crate::execpath::{ExecDir, ExecPath};
 use anyhow::{bail, Context, Result};
 use rustc_hash::FxHashSet as HashSet;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,10 @@ pub struct Manifest {
     pub linker: Linker,
     /// The link's inputs, in command-line order.
     pub inputs: Vec<Input>,
+    /// The `outputs` directories of the extracted archives [`Manifest::load`]
+    /// replaced: the thin link creates them even when nothing goes in them.
+    #[serde(skip)]
+    pub extracted_outputs: Vec<ExecDir>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -61,6 +65,10 @@ pub enum Input {
     /// native objects only) are loaded only when they resolve an undefined
     /// symbol (`--start-lib ... --end-lib`).
     StartLib(StartLib),
+    /// An archive split by `thinlto extract` before the link, for a build
+    /// system that cannot know its members when it plans the link (Bazel):
+    /// [`Manifest::load`] replaces it by its members.
+    Extracted(Extracted),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -118,6 +126,70 @@ pub struct StartLib {
     pub members: Vec<Input>,
 }
 
+/// An archive's members, as `thinlto extract` wrote them (its fragment lists
+/// which are bitcode), in place of the archive: a `start_lib` group, or every
+/// member with `whole`. Each bitcode member `M` is a module whose index,
+/// imports list and pack the thin link writes to `outputs/M.thinlto.bc`,
+/// `outputs/M.imports` and `outputs/M.pack`, and whose backend object goes to
+/// `objects/M`: directories the build system declared.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Extracted {
+    pub archive: ExecPath,
+    /// The fragment `thinlto extract` wrote for it.
+    pub fragment: ExecPath,
+    /// Where `thinlto extract` wrote the members.
+    pub members: ExecDir,
+    /// Link every member, as `--whole-archive` would.
+    #[serde(default)]
+    pub whole: bool,
+    pub outputs: ExecDir,
+    pub objects: ExecDir,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+impl Extracted {
+    /// The manifest inputs that stand for the archive: its members, each
+    /// bitcode member with its outputs in `outputs` and `objects`.
+    pub fn members(&self, exec_root: &Path) -> Result<Vec<Input>> {
+        let fragment = crate::extract::Fragment::read(&self.fragment.under(exec_root))
+            .with_context(|| format!("archive '{}'", self.archive))?;
+        if fragment.archive != self.archive {
+            bail!("fragment '{}' describes archive '{}', not '{}'", self.fragment, fragment.archive, self.archive);
+        }
+        let mut members = Vec::with_capacity(fragment.members.len());
+        for m in fragment.members {
+            let Some(name) = m.path.strip_dir(&self.members).filter(|rest| !rest.as_str().contains('/')) else {
+                bail!(
+                    "fragment '{}' lists member '{}', which is not a file of '{}'",
+                    self.fragment,
+                    m.path,
+                    self.members
+                );
+            };
+            let owner = self.owner.clone();
+            members.push(if m.bitcode {
+                Input::Bitcode(Module {
+                    outputs: ModuleOutputs {
+                        index: name.with_suffix(".thinlto.bc").prefixed(&self.outputs),
+                        imports: name.with_suffix(".imports").prefixed(&self.outputs),
+                        pack: Some(name.with_suffix(".pack").prefixed(&self.outputs)),
+                        object: name.prefixed(&self.objects),
+                        plan: None,
+                    },
+                    path: m.path,
+                    thin_link: None,
+                    owner,
+                })
+            } else {
+                Input::Object(Native { path: m.path, owner })
+            });
+        }
+        Ok(members)
+    }
+}
+
 /// The suffix pair of lld's `--thinlto-object-suffix-replace`.
 pub const THIN_LINK_SUFFIX: &str = ".indexing.o";
 pub const OBJECT_SUFFIX: &str = ".o";
@@ -141,6 +213,33 @@ impl Manifest {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read manifest '{}'", path.display()))?;
         Manifest::from_json(&text).with_context(|| format!("invalid manifest '{}'", path.display()))
+    }
+
+    /// Reads the manifest at `path` and replaces each extracted archive by its
+    /// members, as its fragment (relative to `exec_root`) lists them.
+    pub fn load(path: &Path, exec_root: &Path) -> Result<Manifest> {
+        let mut m = Manifest::read(path)?;
+        if !m.inputs.iter().any(|i| matches!(i, Input::Extracted(_))) {
+            return Ok(m);
+        }
+        let mut inputs = Vec::with_capacity(m.inputs.len());
+        for input in m.inputs {
+            match input {
+                Input::Extracted(x) => {
+                    let members = x.members(exec_root).with_context(|| format!("manifest '{}'", path.display()))?;
+                    m.extracted_outputs.push(x.outputs.clone());
+                    if x.whole {
+                        inputs.extend(members);
+                    } else if !members.is_empty() {
+                        inputs.push(Input::StartLib(StartLib { members }));
+                    }
+                }
+                other => inputs.push(other),
+            }
+        }
+        m.inputs = inputs;
+        m.validate().with_context(|| format!("invalid manifest '{}'", path.display()))?;
+        Ok(m)
     }
 
     /// Every bitcode module, in command-line order.
@@ -203,6 +302,9 @@ impl Manifest {
                 Input::Object(n) | Input::Archive(n) => {
                     inputs.insert(&n.path);
                 }
+                Input::Extracted(x) => {
+                    inputs.insert(&x.archive);
+                }
                 Input::Library(Library { flag }) => {
                     if !flag.starts_with("-l") || flag.len() < 3 {
                         bail!("library flag '{flag}' must look like '-lNAME' or '-l:FILE'");
@@ -249,6 +351,7 @@ impl Input {
             Input::Archive(n) => format!("archive '{}'", n.path),
             Input::Library(l) => format!("library '{}'", l.flag),
             Input::StartLib(_) => "a start_lib group".to_string(),
+            Input::Extracted(x) => format!("extracted archive '{}'", x.archive),
         }
     }
 }

@@ -91,6 +91,10 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
     let plan = plan::build(m, req.exec_root, staging, &list_disk, &index_list)?;
 
     // Everything checked: stage the derived files, then move all into place.
+    for dir in &m.extracted_outputs {
+        let disk = dir.under(req.exec_root);
+        std::fs::create_dir_all(&disk).with_context(|| format!("cannot create directory '{}'", disk.display()))?;
+    }
     let mut outputs = OutputSet::new();
     outputs.add_with(&req.plan.under(req.exec_root), |w| plan.write_json(w))?;
     outputs

@@ -29,13 +29,17 @@ fn build_inputs(root: &Path) -> serde_json::Value {
     ] {
         write(&root.join("src").join(src), std::fs::read(fixture.join(src)).unwrap());
     }
-    write(&root.join("src/alloc_shim.rs"), std::fs::read(repo_root().join("tools/alloc_shim/alloc_shim.rs")).unwrap());
+    for shim in ["alloc_shim", "alloc_shim_marker"] {
+        let source = std::fs::read(repo_root().join(format!("tools/alloc_shim/{shim}.rs"))).unwrap();
+        write(&root.join(format!("src/{shim}.rs")), source);
+    }
     for m in CPP_MODULES {
         compile_cpp(root, &format!("src/{m}.cpp"), &format!("obj/{m}.o"));
     }
     run(Command::new(clang()).current_dir(root).args(["-O2", "-c", "src/native.c", "-o", "obj/native.o"]));
     compile_rust(root, "src/rust/rs.rs", "rs", "obj/rust/rs.o", false);
     compile_rust(root, "src/alloc_shim.rs", "alloc_shim", "obj/rust/alloc_shim.o", true);
+    compile_rust(root, "src/alloc_shim_marker.rs", "alloc_shim_marker", "obj/rust/alloc_shim_marker.o", true);
     let std = rust_std();
     std::os::unix::fs::symlink(&std.libdir, root.join("sysroot")).unwrap();
 
@@ -51,10 +55,12 @@ fn build_inputs(root: &Path) -> serde_json::Value {
     // Rust crates go to the thin link as full bitcode: lld-22 cannot read
     // rustc's minimized files (another LLVM producer string).
     inputs.push(bitcode("obj/rust/rs.o"));
-    inputs.push(bitcode("obj/rust/alloc_shim.o"));
+    // As the rules link the allocator shim: its marker whole, before std; its forwarders lazily, after.
+    inputs.push(bitcode("obj/rust/alloc_shim_marker.o"));
     for r in &std.rlibs {
         inputs.push(json!({"kind": "archive", "path": format!("sysroot/{r}")}));
     }
+    inputs.push(json!({"kind": "start_lib", "members": [bitcode("obj/rust/alloc_shim.o")]}));
     for l in &std.native_libs {
         inputs.push(json!({"kind": "library", "flag": l}));
     }
@@ -75,7 +81,7 @@ fn mixed_program_links_with_distributed_thinlto() {
         "--final-link-params=lto/final.params",
     ]));
     let plan = Plan::read(&root.join("lto/plan.json")).unwrap();
-    assert_eq!(plan.modules.len(), 8);
+    assert_eq!(plan.modules.len(), 9);
     let module = |p: &str| plan.modules.iter().find(|m| m.module.as_str() == p).unwrap();
     assert!(!module("obj/lib/unused.o").loaded, "the never-referenced library member must stay unloaded");
     assert!(module("obj/lib/used.o").loaded);
@@ -175,7 +181,7 @@ fn mixed_program_links_with_distributed_thinlto() {
 
     let explained = run(thinlto(root).args(["explain", "--plan=lto/plan.json"]));
     let text = String::from_utf8(explained.stdout).unwrap();
-    assert!(text.contains("8 bitcode modules, 7 loaded"), "{text}");
+    assert!(text.contains("9 bitcode modules, 8 loaded"), "{text}");
 }
 
 fn strip_thin_link(inputs: &mut [thinlto::manifest::Input]) {

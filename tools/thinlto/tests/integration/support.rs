@@ -112,7 +112,8 @@ pub fn compile_rust(root: &Path, src: &str, crate_name: &str, obj: &str, bootstr
         src,
     ]);
     if bootstrap {
-        c.env("RUSTC_BOOTSTRAP", "1").args(["-Zunstable-options", "-Csymbol-mangling-version=legacy", "-Cpanic=abort"]);
+        // The allocator shim's crates, compiled as rules/private/rust.bzl compiles them.
+        c.env("RUSTC_BOOTSTRAP", "1").args(["-Zunstable-options", "-Csymbol-mangling-version=legacy", "-Zplt=yes"]);
     }
     run(&mut c);
 }
@@ -121,7 +122,7 @@ pub fn compile_rust(root: &Path, src: &str, crate_name: &str, obj: &str, bootstr
 pub struct RustStd {
     /// The sysroot's target libdir.
     pub libdir: PathBuf,
-    /// The rlib file names in `libdir`, in link order.
+    /// The rlib file names in `libdir`, in link order, with the unwinding panic runtime.
     pub rlibs: Vec<String>,
     pub native_libs: Vec<String>,
 }
@@ -137,7 +138,8 @@ pub fn rust_std() -> RustStd {
     let names: Vec<String> =
         std::fs::read_dir(&libdir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     let mut rlibs = Vec::new();
-    for krate in strings("crates") {
+    let panic_runtime = list["panic_runtimes"]["unwind"].as_str().unwrap().to_string();
+    for krate in strings("crates").into_iter().chain([panic_runtime]) {
         let found: Vec<&String> =
             names.iter().filter(|n| n.starts_with(&format!("lib{krate}-")) && n.ends_with(".rlib")).collect();
         assert!(found.len() <= 1, "{} holds {found:?}", libdir.display());

@@ -1,0 +1,1 @@
+extern "C" int scale_by_three(int x) { return 3 * x; }

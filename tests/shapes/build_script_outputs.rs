@@ -1,0 +1,3 @@
+fn main() {
+    println!("generated {} version {} path {}", scripted::GENERATED, scripted::VERSION, scripted::PATH);
+}

@@ -11,41 +11,18 @@ executable on its own:
 The helper (`thinlto`) runs each step; see ARCHITECTURE.md.
 """
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
+load(":bitcode.bzl", "CollectedBitcodeInfo", "bitcode_aspect")
 load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
-load(":providers.bzl", "BitcodeInfo")
 load(":rust.bzl", "CPP_TOOLCHAIN_TYPE")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
 # The thin link, the backends and the final link run outside Bazel's local sandbox; the
 # helper confines clang and lld itself. Why, and what it costs: ARCHITECTURE.md.
 UNSANDBOXED = {"no-sandbox": "1"}
-
-_CollectedBitcodeInfo = provider(
-    doc = "BitcodeInfo of a target and everything below it (bitcode_aspect).",
-    fields = {"objects": "depset[(File, File)]: (object in a CcInfo, its bitcode)."},
-)
-
-# Every edge along which a linked object can come: C++ and Rust deps, the Rust runtime.
-_LINK_EDGES = ["deps", "_runtime", "forwarders", "marker"]
-
-def _bitcode_aspect_impl(target, ctx):
-    own = [target[BitcodeInfo].objects] if BitcodeInfo in target else []
-    below = []
-    for attr in _LINK_EDGES:
-        value = getattr(ctx.rule.attr, attr, None)
-        for d in (value if type(value) == "list" else [value] if value else []):
-            if _CollectedBitcodeInfo in d:
-                below.append(d[_CollectedBitcodeInfo].objects)
-    return [_CollectedBitcodeInfo(objects = depset(transitive = own + below))]
-
-bitcode_aspect = aspect(
-    implementation = _bitcode_aspect_impl,
-    attr_aspects = _LINK_EDGES,
-    doc = "Collects BitcodeInfo (bitcode of objects from rustc and other non-C++ compilers) from the whole dependency graph.",
-)
 
 def _link_native(ctx, cc_info):
     cc_toolchain = find_cpp_toolchain(ctx)
@@ -55,7 +32,8 @@ def _link_native(ctx, cc_info):
         feature_configuration = features,
         cc_toolchain = cc_toolchain,
         linking_contexts = [cc_info.linking_context],
-        user_link_flags = ctx.attr.linkopts,
+        user_link_flags = _linkopts(ctx),
+        additional_inputs = ctx.files.additional_linker_inputs,
         name = ctx.label.name,
         output_type = "executable",
     )
@@ -90,9 +68,11 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
     """
     main_owner = ctx.attr.main.label if ctx.attr.main else None
     bitcode_of = {}
-    for d in ctx.attr.deps:
-        for obj, bc in d[_CollectedBitcodeInfo].objects.to_list():
+    flags_of = {}
+    for d in ctx.attr.deps + ([ctx.attr.malloc] if ctx.attr.malloc else []):
+        for obj, bc, flags in d[CollectedBitcodeInfo].objects.to_list():
             bitcode_of[obj] = bc
+            flags_of[bc] = list(flags)
 
     inputs = []
     bitcode = []
@@ -100,9 +80,10 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
     post_flags = []
     for li in cc_info.linking_context.linker_inputs.to_list():
         owner = str(li.owner)
-        for flag in li.user_link_flags:
-            if flag not in post_flags:
-                post_flags.append(flag)
+
+        # Each library's flags as it gives them, as Bazel's own links keep them: a pair like
+        # `-Xlinker --defsym=...` and a repeated `-lm` mean something.
+        post_flags.extend(li.user_link_flags)
         for lib in li.libraries:
             objects = lib.objects or lib.pic_objects
             if not objects:
@@ -115,10 +96,9 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
                     inputs.append({"kind": "archive", "path": archive.path, "owner": owner})
                     native.append(archive)
                 continue
-            lto = {f: True for f in lib.lto_bitcode_files + lib.pic_lto_bitcode_files}
             entries = []
             for o in objects:
-                bc = bitcode_of.get(o, o if o in lto else None)
+                bc = bitcode_of.get(o)
                 if bc:
                     entries.append({"kind": "bitcode", "path": bc.path, "owner": owner})
                     bitcode.append(bc)
@@ -129,7 +109,7 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
                 inputs.extend(entries)
             else:
                 inputs.append({"kind": "start_lib", "members": entries})
-    return inputs, bitcode, native, post_flags
+    return inputs, bitcode, flags_of, native, post_flags
 
 def _module_rest(ctx, bitcode):
     """Where below `<name>.lto/` a module's files go: its path below the output root, or its own path."""
@@ -144,19 +124,22 @@ def _link_thinlto(ctx, cc_info):
     lto_dir = name + ".lto"  # relative to the package, as declare_file wants
 
     std = tc.rust_std + tc.rust_test_std + tc.rust_panic_runtimes.values()
-    inputs, bitcode, native, post_flags = _manifest_inputs(ctx, cc_info, {f.path: True for f in std})
+    inputs, bitcode, flags_of, native, post_flags = _manifest_inputs(ctx, cc_info, {f.path: True for f in std})
 
     # Per module, the files the thin link and the backend write, named here and nowhere else:
     # the manifest tells the helper where each goes.
+    split_dwarf = ctx.attr._split_dwarf[BuildSettingInfo].value
     modules = {}
     for b in bitcode:
         rest = lto_dir + "/" + _module_rest(ctx, b)
         modules[b.path] = struct(
+            dwo = ctx.actions.declare_file((rest[:-len(".o")] if rest.endswith(".o") else rest) + ".dwo") if split_dwarf else None,
             bitcode = b,
             index = ctx.actions.declare_file(rest + ".thinlto.bc"),
             imports = ctx.actions.declare_file(rest + ".imports"),
             object = ctx.actions.declare_file(rest),
             pack = ctx.actions.declare_file(rest + ".pack"),
+            flags = flags_of.get(b, []),
         )
     for entry in inputs:
         for e in entry.get("members", [entry]):
@@ -197,9 +180,9 @@ def _link_thinlto(ctx, cc_info):
         "linker": {
             "driver": tc.clang,
             "flags": _toolchain_link_flags(ctx) + tc.link_flags,
-            # As Bazel's own links order them: --linkopt, the binary's linkopts, its deps'. Our
+            # As Bazel's own links order them: the binary's linkopts, its deps', --linkopt. Our
             # -fuse-ld= comes last too, so that no --linkopt=-fuse-ld=... takes the thin link from lld.
-            "post_flags": ctx.fragments.cpp.linkopts + ctx.attr.linkopts + post_flags + [tc.use_linker],
+            "post_flags": _linkopts(ctx) + post_flags + ctx.fragments.cpp.linkopts + [tc.use_linker],
         },
         "inputs": inputs,
     }) + "\n")
@@ -213,24 +196,30 @@ def _link_thinlto(ctx, cc_info):
     ctx.actions.run(
         executable = helper,
         arguments = ["index", "--manifest", manifest.path, "--plan", plan.path, "--final-link-params", final_params.path],
-        inputs = depset([manifest] + bitcode + native + extracted),
+        inputs = depset([manifest] + bitcode + native + extracted + ctx.files.additional_linker_inputs),
         outputs = index_outputs,
         mnemonic = "ThinLtoIndex",
         progress_message = "ThinLTO thin link (index) of {} ({} bitcode modules)".format(ctx.label, len(modules)),
         execution_requirements = UNSANDBOXED,
     )
 
-    compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)] + ctx.fragments.cpp.copts + ctx.attr.backend_copts
+    compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)]
     for m in modules.values():
         args = ctx.actions.args()
         args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--import-pack", m.pack, "--out", m.object])
+        if m.dwo:
+            args.add("--dwo", m.dwo)
         args.add("--")
         args.add_all(compiler)
+
+        # The codegen flags of the module's own compile, then the binary's backend_copts.
+        args.add_all(m.flags)
+        args.add_all(ctx.attr.backend_copts)
         ctx.actions.run(
             executable = helper,
             arguments = [args],
             inputs = [m.bitcode, m.index, m.imports, m.pack],
-            outputs = [m.object],
+            outputs = [m.object] + ([m.dwo] if m.dwo else []),
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
@@ -240,6 +229,7 @@ def _link_thinlto(ctx, cc_info):
         args.add_all(["archive-backends", "--fragment", x.fragment, "--members", x.members.path, "--outputs", x.outputs.path, "--objects", x.objects.path])
         args.add("--")
         args.add_all(compiler)
+        args.add_all(ctx.attr.backend_copts)
         ctx.actions.run(
             executable = helper,
             arguments = [args],
@@ -253,37 +243,68 @@ def _link_thinlto(ctx, cc_info):
     ctx.actions.run(
         executable = helper,
         arguments = ["link", "--manifest", manifest.path, "--params", final_params.path],
-        inputs = depset([manifest, final_params] + [m.object for m in modules.values()] + native + extracted + [x.objects for x in archives]),
+        inputs = depset([manifest, final_params] + [m.object for m in modules.values()] + native + extracted + [x.objects for x in archives] + ctx.files.additional_linker_inputs),
         outputs = [out],
         execution_requirements = UNSANDBOXED,
         mnemonic = "ThinLtoLink",
         progress_message = "ThinLTO final link of {}".format(ctx.label),
     )
-    return out, [manifest, plan, final_params]
+    return out, struct(files = [manifest, plan, final_params], dwo = [m.dwo for m in modules.values() if m.dwo])
+
+def _linkopts(ctx):
+    """The binary's linkopts, with $(location) of additional_linker_inputs expanded."""
+    return [ctx.expand_location(f, ctx.attr.additional_linker_inputs) for f in ctx.attr.linkopts]
 
 def _thinlto_binary_impl(ctx):
-    cc_info = cc_common.merge_cc_infos(cc_infos = [d[CcInfo] for d in ctx.attr.deps if CcInfo in d])
+    deps = ctx.attr.deps + ([ctx.attr.malloc] if ctx.attr.malloc else [])
+    cc_info = cc_common.merge_cc_infos(cc_infos = [d[CcInfo] for d in deps if CcInfo in d])
     if thin_lto_enabled(ctx):
-        executable, lto_files = _link_thinlto(ctx, cc_info)
+        executable, lto = _link_thinlto(ctx, cc_info)
     else:
-        executable, lto_files = _link_native(ctx, cc_info), []
-    return [
-        DefaultInfo(executable = executable, files = depset([executable]), runfiles = ctx.runfiles(files = ctx.files.data)),
-        OutputGroupInfo(thinlto = depset(lto_files)),
+        executable, lto = _link_native(ctx, cc_info), struct(files = [], dwo = [])
+    runfiles = ctx.runfiles(files = ctx.files.data)
+    for d in ctx.attr.deps + ctx.attr.data:
+        runfiles = runfiles.merge(d[DefaultInfo].default_runfiles)
+    providers = [
+        DefaultInfo(executable = executable, files = depset([executable]), runfiles = runfiles),
+        # `thinlto`: what the thin link planned; `dwo`: split DWARF of the backends (for dwp).
+        OutputGroupInfo(thinlto = depset(lto.files), dwo = depset(lto.dwo)),
     ]
+    env = {k: ctx.expand_location(v, ctx.attr.data) for k, v in ctx.attr.env.items()}
+    if ctx.attr._is_test:
+        providers.append(testing.TestEnvironment(env))
+    elif env and hasattr(native, "RunEnvironmentInfo"):
+        providers.append(native.RunEnvironmentInfo(environment = env))
+    return providers
+
+_LINK_ATTRS = {
+    "additional_linker_inputs": attr.label_list(allow_files = True, doc = "Files the link reads, named in linkopts with $(location)."),
+    "backend_copts": attr.string_list(doc = "Extra flags for every ThinLTO backend compile of this binary (e.g. -march), after each module's own."),
+    "data": attr.label_list(allow_files = True, doc = "Runtime data."),
+    "deps": attr.label_list(providers = [[CcInfo]], aspects = [bitcode_aspect], doc = "What the binary links: cc_library, rust_library, ..."),
+    "env": attr.string_dict(doc = "Environment of the test (and of `bazel run`, where Bazel has RunEnvironmentInfo)."),
+    "linkopts": attr.string_list(doc = "Extra link flags."),
+    "main": attr.label(doc = "The dep holding the binary's own code: linked whole, never lazily."),
+    "stamp": attr.int(default = -1, doc = "Accepted as cc_binary takes it; these links build no linkstamps."),
+    "malloc": attr.label(providers = [CcInfo], aspects = [bitcode_aspect], doc = "The malloc implementation to link (as cc_binary's malloc)."),
+    "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
+    "_split_dwarf": attr.label(default = Label("//rules/settings:split_dwarf")),
+}
 
 thinlto_binary = rule(
     implementation = _thinlto_binary_impl,
     doc = "Links an executable from C++ and Rust deps; with thin_lto on, through distributed ThinLTO.",
-    attrs = {
-        "backend_copts": attr.string_list(doc = "Extra flags for every ThinLTO backend compile (e.g. -march)."),
-        "data": attr.label_list(allow_files = True, doc = "Runtime data."),
-        "deps": attr.label_list(providers = [[CcInfo]], aspects = [bitcode_aspect], doc = "What the binary links: cc_library, rust_library, ..."),
-        "linkopts": attr.string_list(doc = "Extra link flags."),
-        "main": attr.label(doc = "The dep holding the binary's own code: linked whole, never lazily."),
-        "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
-    },
+    attrs = dict(_LINK_ATTRS, _is_test = attr.bool(default = False)),
     executable = True,
+    fragments = ["cpp"],
+    toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
+)
+
+thinlto_test = rule(
+    implementation = _thinlto_binary_impl,
+    doc = "Links a test from C++ and Rust deps, as thinlto_binary links a binary.",
+    attrs = dict(_LINK_ATTRS, _is_test = attr.bool(default = True)),
+    test = True,
     fragments = ["cpp"],
     toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
 )

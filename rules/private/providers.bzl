@@ -3,6 +3,7 @@
 RustCrateInfo = provider(
     doc = "A Rust crate compiled by rustc to one object, for dependents and for the link.",
     fields = {
+        "backend_flags": "tuple[string]: the flags its ThinLTO backend compiles with (the crate's optimisation level, -g).",
         "bitcode": "File or None: the crate's ThinLTO bitcode object, under thin_lto.",
         "crate_name": "string: the crate's name, as `--extern` and `use` spell it.",
         "metadata": "File: the crate's `.rmeta` (a proc macro's dylib); all dependents compile against it.",
@@ -22,7 +23,7 @@ for each, the bitcode a ThinLTO link uses in its place; the object itself can be
 (for other linkers, such as Bazel's own cc_binary) or the bitcode itself. The link rule
 collects these from the whole dependency graph with an aspect.""",
     fields = {
-        "objects": "depset[(File, File)]: (object in this target's CcInfo, its bitcode), for this target's own objects only.",
+        "objects": "depset[(File, File, tuple[string])]: (object in this target's CcInfo, its bitcode, the flags its backend compiles with), for this target's own objects only.",
     },
 )
 

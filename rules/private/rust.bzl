@@ -31,7 +31,7 @@ def _crate_name(ctx):
 def _crate_root(ctx, crate_type):
     if ctx.file.crate_root:
         return ctx.file.crate_root
-    wanted = ["main.rs", "lib.rs"] if crate_type == "bin" else ["lib.rs", "main.rs"]
+    wanted = ["main.rs", "lib.rs"] if crate_type in ["bin", "test"] else ["lib.rs", "main.rs"]
     for basename in wanted + [ctx.label.name + ".rs"]:
         for f in ctx.files.srcs:
             if f.basename == basename:
@@ -186,6 +186,7 @@ def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
         metadata = rmeta,
         object = native,
         bitcode = bitcode,
+        backend_flags = _backend_flags(ctx, _setting(ctx, "_extra_rustc_flags", []) + getattr(ctx.attr, "rustc_flags", []) + extra_rustc_flags),
         rlib = rlib,
         transitive_metadata = depset([rmeta], transitive = [metadata_inputs]),
         transitive_rlibs = depset([rlib] if rlib else [], transitive = [transitive_rlibs]),
@@ -234,17 +235,55 @@ def bitcode_info(crates):
     Returns:
       BitcodeInfo.
     """
-    return BitcodeInfo(objects = depset([(c.object, c.bitcode) for c in crates if c.bitcode]))
+    return BitcodeInfo(objects = depset([(c.object, c.bitcode, c.backend_flags) for c in crates if c.bitcode]))
+
+# rustc's -Copt-level values as clang spells the same optimisation level.
+_CLANG_OPT_LEVELS = {"0": "-O0", "1": "-O1", "2": "-O2", "3": "-O3", "s": "-Os", "z": "-Oz"}
+
+def _backend_flags(ctx, flags):
+    """A crate's backend flags: the optimisation level its rustc compile used (the last
+    -Copt-level, as rustc reads them), and -g with debug info."""
+    level = opt_level(ctx)
+    debug = ctx.var["COMPILATION_MODE"] == "dbg"
+    for i, f in enumerate(flags):
+        value = f[len("-Copt-level="):] if f.startswith("-Copt-level=") else (flags[i + 1][len("opt-level="):] if f == "-C" and i + 1 < len(flags) and flags[i + 1].startswith("opt-level=") else None)
+        if value:
+            level = value
+        info = f[len("-Cdebuginfo="):] if f.startswith("-Cdebuginfo=") else None
+        if info:
+            debug = info not in ["0", "none"]
+    return tuple([_CLANG_OPT_LEVELS.get(level, "-O2")] + (["-g"] if debug else []))
 
 def _rust_library_impl(ctx):
-    crate = compile_crate(ctx, ctx.attr._crate_type)
-    cc_deps = [d[CcInfo] for d in ctx.attr.deps if CcInfo in d] + [ctx.attr._runtime[CcInfo]]
+    crate_type = ctx.attr._crate_type
+    runtime = [ctx.attr._runtime[CcInfo]]
+    extra = []
+    if crate_type == "test":
+        # libtest's harness: a `main` that runs the crate's #[test] functions.
+        if panic_strategy(ctx) != "unwind":
+            fail("{}: rust_test needs --@rules_thinlto//rules/settings:panic=unwind: libtest catches each test's panic".format(ctx.label))
+        crate_type, extra = "bin", ["--test"]
+        runtime = [_static_libraries_cc_info(ctx, find_toolchain(ctx).rust_test_std)] + runtime
+    crate = compile_crate(ctx, crate_type, extra_rustc_flags = extra)
+    cc_deps = [d[CcInfo] for d in ctx.attr.deps if CcInfo in d] + runtime
     return [
         DefaultInfo(files = depset([crate.bitcode or crate.object, crate.metadata])),
         crate,
-        crate_cc_info(ctx, crate, cc_deps, alwayslink = ctx.attr._crate_type == "bin"),
+        crate_cc_info(ctx, crate, cc_deps, alwayslink = crate_type == "bin"),
         bitcode_info([crate]),
     ]
+
+def _static_libraries_cc_info(ctx, files, link_flags = []):
+    """A CcInfo linking `files` (static libraries, such as Rust's std rlibs) in order."""
+    cc_toolchain = find_cpp_toolchain(ctx)
+    features = features_without_thin_lto(ctx, cc_toolchain)
+    return CcInfo(linking_context = cc_common.create_linking_context(linker_inputs = depset([
+        cc_common.create_linker_input(
+            owner = ctx.label,
+            libraries = depset([_library_to_link(ctx, features, cc_toolchain, f) for f in files]),
+            user_link_flags = depset(link_flags),
+        ),
+    ])))
 
 # Settings every crate compile reads.
 _SETTINGS = {
@@ -286,6 +325,8 @@ Provides RustCrateInfo for Rust dependents and CcInfo for C++ ones: `cc_binary` 
 
 rust_bin_crate = _crate_rule("bin", "The crate of a Rust binary (its `main`), linked by `rust_binary`.")
 
+rust_test_crate = _crate_rule("test", "The crate of a Rust test, with libtest's harness (`rustc --test`), linked by `rust_test`.")
+
 def _rust_proc_macro_impl(ctx):
     tc = find_toolchain(ctx)
     name = _crate_name(ctx)
@@ -314,6 +355,7 @@ def _rust_proc_macro_impl(ctx):
             metadata = dylib,
             object = None,
             bitcode = None,
+            backend_flags = (),
             rlib = dylib,
             transitive_metadata = depset([dylib]),
             transitive_rlibs = depset([dylib]),
@@ -362,16 +404,7 @@ shim_crate = rule(
 
 def _rust_runtime_impl(ctx):
     tc = find_toolchain(ctx)
-    cc_toolchain = find_cpp_toolchain(ctx)
-    features = features_without_thin_lto(ctx, cc_toolchain)
-    std_files = tc.rust_std + [tc.rust_panic_runtimes[panic_strategy(ctx)]]
-    std = CcInfo(linking_context = cc_common.create_linking_context(linker_inputs = depset([
-        cc_common.create_linker_input(
-            owner = ctx.label,
-            libraries = depset([_library_to_link(ctx, features, cc_toolchain, f) for f in std_files]),
-            user_link_flags = depset(tc.rust_native_libs),
-        ),
-    ])))
+    std = _static_libraries_cc_info(ctx, tc.rust_std + [tc.rust_panic_runtimes[panic_strategy(ctx)]], tc.rust_native_libs)
 
     # The allocator shim's marker every program needs, linked whole (std references it and
     # comes after it on the command line), and its forwarders, linked lazily: a crate with a

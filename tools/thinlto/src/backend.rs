@@ -34,6 +34,9 @@ pub struct BackendRequest<'a> {
     /// what the imports list names. Without one they are read from the exec root.
     pub import_pack: Option<&'a ExecPath>,
     pub output: &'a ExecPath,
+    /// Split DWARF: where the object's `.dwo` goes (its skeleton unit names it
+    /// by this path).
+    pub dwo: Option<&'a ExecPath>,
     /// The compiler and its flags (target, optimisation level, ...).
     pub compiler: &'a [String],
 }
@@ -99,14 +102,15 @@ pub fn run(req: &BackendRequest) -> Result<()> {
     // clang finds each module by the exact relative path the thin link saw,
     // so it runs where those paths resolve: the private directory or the exec root.
     // The -o path is relative too: nothing absolute reaches the command line.
-    let (cwd, out_arg) = match stage_in {
-        Some(dir) => (dir.to_path_buf(), PathBuf::from("backend.o")),
+    let (cwd, out_dir_arg) = match stage_in {
+        Some(dir) => (dir.to_path_buf(), PathBuf::new()),
         None => {
             let work_name = work.path().file_name().expect("a temporary directory has a name");
             let rel_dir = Path::new(req.output.as_str()).parent().unwrap_or(Path::new(""));
-            (abs_root.clone(), rel_dir.join(work_name).join("backend.o"))
+            (abs_root.clone(), rel_dir.join(work_name))
         }
     };
+    let out_arg = out_dir_arg.join("backend.o");
     let produced = work.path().join("backend.o");
 
     let mut argv: Vec<String> = req.compiler.to_vec();
@@ -120,6 +124,14 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         "-o".to_string(),
         out_arg.to_string_lossy().into_owned(),
     ]);
+    if let Some(dwo) = req.dwo {
+        // The skeleton unit names the .dwo by its declared path; clang writes it into the
+        // work directory, from where it is moved there.
+        argv.extend(["-gsplit-dwarf", "-Xclang", "-split-dwarf-file", "-Xclang"].map(String::from));
+        argv.push(dwo.to_string());
+        argv.extend(["-Xclang", "-split-dwarf-output", "-Xclang"].map(String::from));
+        argv.push(out_dir_arg.join("backend.dwo").to_string_lossy().into_owned());
+    }
     let ran = command::run(&argv, Some(&cwd), &format!("backend for '{}'", req.module))?;
     if ran.stderr.contains(SILENT_FAILURE) || ran.stderr.contains("error:") {
         bail!(
@@ -134,6 +146,14 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         eprint!("{}", ran.stderr);
     }
 
+    if let Some(dwo) = req.dwo {
+        // A module without debug info gives no .dwo; the build system declared one anyway.
+        let produced_dwo = work.path().join("backend.dwo");
+        if !produced_dwo.exists() {
+            std::fs::write(&produced_dwo, b"").with_context(|| format!("cannot write '{}'", produced_dwo.display()))?;
+        }
+        atomic::rename(&produced_dwo, &dwo.under(root))?;
+    }
     atomic::rename(&produced, &out_disk)
 }
 
@@ -152,6 +172,7 @@ pub fn run_archive(exec_root: &Path, archive: &crate::manifest::Extracted, compi
                 imports: &m.outputs.imports,
                 import_pack: m.outputs.pack.as_ref(),
                 output: &m.outputs.object,
+                dwo: None,
                 compiler,
             })?;
         }

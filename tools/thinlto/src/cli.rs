@@ -60,6 +60,10 @@ pub enum Command {
         /// The object to write.
         #[arg(long)]
         out: String,
+        /// Split DWARF: write the object's debug info to this `.dwo` (its
+        /// skeleton unit names it by this path).
+        #[arg(long)]
+        dwo: Option<String>,
         /// The compiler and its flags.
         #[arg(last = true, required = true)]
         compiler: Vec<String>,

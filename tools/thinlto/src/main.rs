@@ -57,7 +57,7 @@ fn run(cli: Cli) -> Result<()> {
                 final_link_params: &exec_path(&final_link_params, "final-link-params")?,
             })?;
         }
-        Command::Backend { root, module, index, imports, import_pack, out, compiler } => {
+        Command::Backend { root, module, index, imports, import_pack, out, dwo, compiler } => {
             backend::run(&backend::BackendRequest {
                 exec_root: &root.exec_root,
                 module: &exec_path(&module, "module")?,
@@ -65,6 +65,7 @@ fn run(cli: Cli) -> Result<()> {
                 imports: &exec_path(&imports, "imports")?,
                 import_pack: import_pack.map(|s| exec_path(&s, "import-pack")).transpose()?.as_ref(),
                 output: &exec_path(&out, "out")?,
+                dwo: dwo.map(|s| exec_path(&s, "dwo")).transpose()?.as_ref(),
                 compiler: &compiler,
             })?;
         }

@@ -2,6 +2,7 @@
 //! with the real clang-22, lld-22 and rustc.
 
 mod bad_input;
+mod debuginfo;
 mod extract;
 mod pipeline;
 mod support;

@@ -1,0 +1,1 @@
+int plain_c_twice(int x) { return 2 * x; }

@@ -1,0 +1,1 @@
+extern "C" int target_fn(int x) { return x + 100; }

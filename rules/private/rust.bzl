@@ -241,8 +241,10 @@ def bitcode_info(crates):
 _CLANG_OPT_LEVELS = {"0": "-O0", "1": "-O1", "2": "-O2", "3": "-O3", "s": "-Os", "z": "-Oz"}
 
 def _backend_flags(ctx, flags):
-    """A crate's backend flags: the optimisation level its rustc compile used (the last
-    -Copt-level, as rustc reads them), and -g with debug info."""
+    """A crate's ThinLTO backend flags: its optimisation level, and -g with debug info.
+
+    The level is the last -Copt-level among `flags`, as rustc reads them.
+    """
     level = opt_level(ctx)
     debug = ctx.var["COMPILATION_MODE"] == "dbg"
     for i, f in enumerate(flags):

@@ -32,6 +32,7 @@ _LINK_ATTRS = [
     "data",
     "env",
     "linkopts",
+    "linkshared",
     "malloc",
     "stamp",
     # Executable and test attributes Bazel gives every binary and test rule.
@@ -61,10 +62,10 @@ def _split(name, kwargs, what):
     """Splits a macro's attributes into (link, compile) attributes; fails on unsupported ones."""
     linkstatic = kwargs.pop("linkstatic", True)
     if not linkstatic:
-        fail("{} {}: linkstatic = False is not supported: rules_thinlto links static executables (their libraries' code linked in)".format(what, name))
-    for unsupported in ["linkshared", "dynamic_deps", "win_def_file"]:
+        fail("{} {}: linkstatic = False is not supported: rules_thinlto links executables and shared libraries with their libraries' code linked in".format(what, name))
+    for unsupported in ["dynamic_deps", "win_def_file"]:
         if kwargs.get(unsupported):
-            fail("{} {}: `{}` is not supported: rules_thinlto links static executables only".format(what, name, unsupported))
+            fail("{} {}: `{}` is not supported: rules_thinlto links executables and shared libraries with their libraries' code linked in".format(what, name, unsupported))
         kwargs.pop(unsupported, None)
     link = {k: kwargs.pop(k) for k in _LINK_ATTRS if k in kwargs}
     for k in _SHARED_ATTRS:
@@ -103,8 +104,9 @@ def cc_binary(name, **kwargs):
     Args:
       name: the binary's name.
       **kwargs: cc_binary's attributes, and `backend_copts` (extra flags for this binary's
-        ThinLTO backends). `linkstatic = False`, `linkshared` and `dynamic_deps` fail:
-        executables are linked statically.
+        ThinLTO backends). `linkshared = True` links a shared library, named as the target (as
+        Bazel's own), with its own thin link. `linkstatic = False` and `dynamic_deps` fail:
+        libraries are linked in.
     """
     _cc_executable(name, _thinlto_binary, "cc_binary", kwargs)
 

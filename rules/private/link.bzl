@@ -27,6 +27,7 @@ UNSANDBOXED = {"no-sandbox": "1"}
 def _link_native(ctx, cc_info):
     cc_toolchain = find_cpp_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
+    shared = getattr(ctx.attr, "linkshared", False)
     outputs = cc_common.link(
         actions = ctx.actions,
         feature_configuration = features,
@@ -34,10 +35,26 @@ def _link_native(ctx, cc_info):
         linking_contexts = [cc_info.linking_context],
         user_link_flags = _linkopts(ctx),
         additional_inputs = ctx.files.additional_linker_inputs,
-        name = ctx.label.name,
-        output_type = "executable",
+        name = _shared_library_stem(ctx.label.name) if shared else ctx.label.name,
+        output_type = "dynamic_library" if shared else "executable",
+        link_deps_statically = True,
     )
-    return outputs.executable
+    if not shared:
+        return outputs.executable
+    library = outputs.library_to_link.resolved_symlink_dynamic_library or outputs.library_to_link.dynamic_library
+    if library.basename == ctx.label.name:
+        return library
+
+    # As Bazel's cc_binary, the shared library is named as the target.
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.symlink(output = out, target_file = library)
+    return out
+
+def _shared_library_stem(name):
+    """What cc_common.link, which names a shared library lib<stem>.so, needs to name it `name`."""
+    if name.startswith("lib") and name.endswith(".so"):
+        return name[len("lib"):-len(".so")]
+    return name + ".link"
 
 def _toolchain_link_flags(ctx):
     """The C++ toolchain's flags for linking an executable, as Bazel's own cc_binary gets them.
@@ -48,15 +65,16 @@ def _toolchain_link_flags(ctx):
     """
     cc_toolchain = find_cpp_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
+    shared = getattr(ctx.attr, "linkshared", False)
     variables = cc_common.create_link_variables(
         feature_configuration = features,
         cc_toolchain = cc_toolchain,
-        is_linking_dynamic_library = False,
+        is_linking_dynamic_library = shared,
         is_static_linking_mode = True,
     )
     return cc_common.get_memory_inefficient_command_line(
         feature_configuration = features,
-        action_name = "c++-link-executable",
+        action_name = "c++-link-nodeps-dynamic-library" if shared else "c++-link-executable",
         variables = variables,
     )
 
@@ -67,6 +85,7 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
     are entries of kind "extracted" whose files _link_thinlto declares.
     """
     main_owner = ctx.attr.main.label if ctx.attr.main else None
+    shared = ctx.attr.linkshared
     bitcode_of = {}
     flags_of = {}
     for d in ctx.attr.deps + ([ctx.attr.malloc] if ctx.attr.malloc else []):
@@ -85,10 +104,17 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
         # `-Xlinker --defsym=...` and a repeated `-lm` mean something.
         post_flags.extend(li.user_link_flags)
         for lib in li.libraries:
-            objects = lib.objects or lib.pic_objects
+            objects = (lib.pic_objects or lib.objects) if shared else (lib.objects or lib.pic_objects)
             if not objects:
-                archive = lib.static_library or lib.pic_static_library or lib.dynamic_library
-                if archive and archive.path not in toolchain_libraries:
+                archive = lib.static_library or lib.pic_static_library
+                if not archive and lib.dynamic_library:
+                    # A shared library (cc_import): found by name, through its solib directory,
+                    # and at run time through an rpath relative to the binary, as Bazel links it.
+                    so = lib.dynamic_library
+                    inputs.append({"kind": "library", "flag": "-l:" + so.basename})
+                    post_flags.extend(["-L" + so.dirname, "-Wl,-rpath,$ORIGIN/" + _relative_dir(ctx, so.dirname)])
+                    native.append(so)
+                elif archive and archive.path not in toolchain_libraries:
                     # Members may be bitcode (a cc_import of an LTO archive, a rules_rust rlib
                     # under lto=thin): _link_thinlto has it extracted, for the thin link to see them.
                     inputs.append({"archive": archive, "kind": "extracted", "owner": owner, "whole": lib.alwayslink})
@@ -111,6 +137,14 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
                 inputs.append({"kind": "start_lib", "members": entries})
     return inputs, bitcode, flags_of, native, post_flags
 
+def _relative_dir(ctx, directory):
+    """`directory` (below the output directory) relative to the directory of this target's output."""
+    here = ctx.bin_dir.path + "/" + ctx.label.package if ctx.label.package else ctx.bin_dir.path
+    if ctx.label.workspace_root:
+        here = ctx.bin_dir.path + "/" + ctx.label.workspace_root + ("/" + ctx.label.package if ctx.label.package else "")
+    up = len(here.split("/")) - len(ctx.bin_dir.path.split("/"))
+    return "/".join([".."] * up + [directory[len(ctx.bin_dir.path) + 1:]])
+
 def _module_rest(ctx, bitcode):
     """Where below `<name>.lto/` a module's files go: its path below the output root, or its own path."""
     prefix = ctx.bin_dir.path + "/"
@@ -120,7 +154,7 @@ def _link_thinlto(ctx, cc_info):
     tc = find_toolchain(ctx)
     helper = tc.helper
     name = ctx.label.name
-    out = ctx.actions.declare_file(name)
+    out = ctx.actions.declare_file(ctx.label.name)
     lto_dir = name + ".lto"  # relative to the package, as declare_file wants
 
     std = tc.rust_std + tc.rust_test_std + tc.rust_panic_runtimes.values()
@@ -203,7 +237,8 @@ def _link_thinlto(ctx, cc_info):
         execution_requirements = UNSANDBOXED,
     )
 
-    compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)]
+    # A shared library's code is position-independent, whatever its modules' compiles said.
+    compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)] + (["-fPIC"] if ctx.attr.linkshared else [])
     for m in modules.values():
         args = ctx.actions.args()
         args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--import-pack", m.pack, "--out", m.object])
@@ -284,6 +319,7 @@ _LINK_ATTRS = {
     "deps": attr.label_list(providers = [[CcInfo]], aspects = [bitcode_aspect], doc = "What the binary links: cc_library, rust_library, ..."),
     "env": attr.string_dict(doc = "Environment of the test (and of `bazel run`, where Bazel has RunEnvironmentInfo)."),
     "linkopts": attr.string_list(doc = "Extra link flags."),
+    "linkshared": attr.bool(doc = "Link a shared library (`-shared`, of PIC objects) instead of an executable, as cc_binary's linkshared."),
     "main": attr.label(doc = "The dep holding the binary's own code: linked whole, never lazily."),
     "stamp": attr.int(default = -1, doc = "Accepted as cc_binary takes it; these links build no linkstamps."),
     "malloc": attr.label(providers = [CcInfo], aspects = [bitcode_aspect], doc = "The malloc implementation to link (as cc_binary's malloc)."),

@@ -1,0 +1,1 @@
+extern "C" int geom_area(int w, int h) { return w * h; }

@@ -17,6 +17,7 @@ load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load(":bitcode.bzl", "CollectedBitcodeInfo", "bitcode_aspect")
 load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
+load(":profile.bzl", "PROFILE_ATTRS", "fdo_profile")
 load(":rust.bzl", "CPP_TOOLCHAIN_TYPE")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
@@ -239,6 +240,10 @@ def _link_thinlto(ctx, cc_info):
 
     # A shared library's code is position-independent, whatever its modules' compiles said.
     compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)] + (["-fPIC"] if ctx.attr.linkshared else [])
+
+    # The build's profile (--fdo_optimize) reaches every backend, C++ and Rust modules alike.
+    profile = fdo_profile(ctx)
+    profile_flags, profile_files = (profile.backend_flags, [profile.file]) if profile else ([], [])
     for m in modules.values():
         args = ctx.actions.args()
         args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--import-pack", m.pack, "--out", m.object])
@@ -247,13 +252,14 @@ def _link_thinlto(ctx, cc_info):
         args.add("--")
         args.add_all(compiler)
 
-        # The codegen flags of the module's own compile, then the binary's backend_copts.
+        # The codegen flags of the module's own compile, the profile, the binary's backend_copts.
         args.add_all(m.flags)
+        args.add_all(profile_flags)
         args.add_all(ctx.attr.backend_copts)
         ctx.actions.run(
             executable = helper,
             arguments = [args],
-            inputs = [m.bitcode, m.index, m.imports, m.pack],
+            inputs = [m.bitcode, m.index, m.imports, m.pack] + profile_files,
             outputs = [m.object] + ([m.dwo] if m.dwo else []),
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
@@ -264,11 +270,12 @@ def _link_thinlto(ctx, cc_info):
         args.add_all(["archive-backends", "--fragment", x.fragment, "--members", x.members.path, "--outputs", x.outputs.path, "--objects", x.objects.path])
         args.add("--")
         args.add_all(compiler)
+        args.add_all(profile_flags)
         args.add_all(ctx.attr.backend_copts)
         ctx.actions.run(
             executable = helper,
             arguments = [args],
-            inputs = [x.fragment, x.members, x.outputs],
+            inputs = [x.fragment, x.members, x.outputs] + profile_files,
             outputs = [x.objects],
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
@@ -312,7 +319,7 @@ def _thinlto_binary_impl(ctx):
         providers.append(native.RunEnvironmentInfo(environment = env))
     return providers
 
-_LINK_ATTRS = {
+_LINK_ATTRS = dict(PROFILE_ATTRS, **{
     "additional_linker_inputs": attr.label_list(allow_files = True, doc = "Files the link reads, named in linkopts with $(location)."),
     "backend_copts": attr.string_list(doc = "Extra flags for every ThinLTO backend compile of this binary (e.g. -march), after each module's own."),
     "data": attr.label_list(allow_files = True, doc = "Runtime data."),
@@ -325,7 +332,7 @@ _LINK_ATTRS = {
     "malloc": attr.label(providers = [CcInfo], aspects = [bitcode_aspect], doc = "The malloc implementation to link (as cc_binary's malloc)."),
     "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
     "_split_dwarf": attr.label(default = Label("//rules/settings:split_dwarf")),
-}
+})
 
 thinlto_binary = rule(
     implementation = _thinlto_binary_impl,

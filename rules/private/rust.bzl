@@ -20,6 +20,7 @@ load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
+load(":profile.bzl", "PROFILE_ATTRS", "fdo_profile")
 load(":providers.bzl", "BitcodeInfo", "RustCrateInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
@@ -123,6 +124,9 @@ def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, out_
     args.add_all(inputs, map_each = _dependency_dir, format_each = "-Ldependency=%s", uniquify = True)
     args.add_all(_setting(ctx, "_extra_rustc_flags", []))
     args.add_all(getattr(attr, "rustc_flags", []))
+    profile = fdo_profile(ctx)
+    if profile:
+        args.add_all(profile.rustc_flags)
 
     env = {"RUSTC_BOOTSTRAP": "1"} if bootstrap else {}
     out_dir_files, out_dir_path = out_dir
@@ -138,7 +142,7 @@ def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, out_
     ctx.actions.run(
         executable = executable,
         arguments = wrapper + [args],
-        inputs = depset(ctx.files.srcs + getattr(ctx.files, "compile_data", []) + out_dir_files, transitive = [inputs]),
+        inputs = depset(ctx.files.srcs + getattr(ctx.files, "compile_data", []) + out_dir_files + ([profile.file] if profile else []), transitive = [inputs]),
         outputs = outputs,
         env = env,
         mnemonic = mnemonic,
@@ -288,10 +292,10 @@ def _static_libraries_cc_info(ctx, files, link_flags = []):
     ])))
 
 # Settings every crate compile reads.
-_SETTINGS = {
+_SETTINGS = dict(PROFILE_ATTRS, **{
     "_extra_rustc_flags": attr.label(default = Label("//rules/settings:extra_rustc_flags")),
     "_panic": attr.label(default = Label("//rules/settings:panic")),
-}
+})
 
 _COMMON_ATTRS = dict(_SETTINGS, **{
     "aliases": attr.label_keyed_string_dict(doc = "Names other than their own for some `deps` crates (`--extern NAME=...`)."),

@@ -1,0 +1,110 @@
+"""Profile-guided optimization reaches every compile and every ThinLTO backend (tests/pgo).
+
+The test builds the program instrumented (Bazel's --fdo_instrument for C++, rustc's
+-Cprofile-generate for Rust), trains it on even inputs only, merges the profile with
+llvm-profdata, and builds it with `--fdo_profile` and rules_thinlto's `fdo_profile` setting.
+Without a profile ThinLTO imports and inlines both Rust functions into the C++ loop; with it,
+the call that training never took stays a call (a cold call site), the output is the same,
+the backends read the profile as a declared input, and a changed profile re-runs the
+actions that read it: the compiles, the thin link, the backends, the final link.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, THINLTO, aquery_inputs, bazel, bazel_info, bin_dir, call_sites, execution_log, functions, run
+
+PKG = "tests/pgo"
+SCRATCH = "tests/e2e/scratch/pgo"
+PROFILE = f"{SCRATCH}/app.profdata"
+USE = (f"--fdo_profile=//{SCRATCH}:app", f"--//rules/settings:fdo_profile=//{SCRATCH}:app")
+LLVM_PROFDATA = "llvm-profdata-22"
+
+
+def bazel_tools_with_unzip_fdo():
+    """Debian's bazel-bootstrap ships @bazel_tools without tools/zip:unzip_fdo, on which every
+    cc_toolchain depends once --fdo_profile is set; upstream Bazel has it. Returns the flags
+    that give this Bazel a copy of its own @bazel_tools with that target added (none if it has it)."""
+    embedded = Path(bazel_info("install_base")) / "embedded_tools"
+    if "unzip_fdo" in (embedded / "tools/zip/BUILD").read_text():
+        return ()
+    print("PATCHING: this Bazel's @bazel_tools lacks tools/zip:unzip_fdo (Debian packaging); using a copy with it")
+    copy = Path(bazel_info("output_base")) / "thinlto_bazel_tools"
+    if not (copy / "tools/zip/unzip_fdo.sh").exists():
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(embedded, copy, symlinks=False)
+        (copy / "tools/zip/unzip_fdo.sh").write_text("#!/bin/sh\necho 'unzip_fdo: zipped profiles are not supported here' >&2\nexit 1\n")
+        (copy / "tools/zip/unzip_fdo.sh").chmod(0o755)
+        with open(copy / "tools/zip/BUILD", "a") as f:
+            f.write('\nfilegroup(name = "unzip_fdo", srcs = ["unzip_fdo.sh"])\n')
+    return (f"--override_repository=bazel_tools={copy}",)
+
+
+def train(tmp, step):
+    """Builds the program instrumented, runs it on [0, 200000) with `step`, and writes the
+    merged profile where the fdo_profile target of SCRATCH names it."""
+    raw = tmp / f"profraw-{step}"
+    flags = ("-c", "opt", "--copt=--target=x86_64-unknown-linux-gnu", f"--fdo_instrument={raw}", f"--//rules/settings:extra_rustc_flags=-Cprofile-generate={raw}")
+    bazel("build", *flags, f"//{PKG}:app")
+    run([str(bin_dir(*flags) / PKG / "app"), "200000", str(step)])
+    assert list(raw.glob("*.profraw")), f"the instrumented program wrote no profile into {raw}"
+    subprocess.run([LLVM_PROFDATA, "merge", "-o", str(ROOT / PROFILE), str(raw)], check=True)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    scratch = ROOT / SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    (scratch / "BUILD.bazel").write_text('fdo_profile(\n    name = "app",\n    profile = "app.profdata",\n    visibility = ["//visibility:public"],\n)\n')
+    tmp = tmp_path_factory.mktemp("pgo")
+    train(tmp, step=2)
+    tools = bazel_tools_with_unzip_fdo()
+    bazel("build", *THINLTO, f"//{PKG}:app")
+    plain = tmp / "app_without_profile"
+    shutil.copy(bin_dir(*THINLTO) / PKG / "app", plain)
+    bazel("build", *tools, *THINLTO, *USE, f"//{PKG}:app")
+    return tmp, tools, plain, bin_dir(*THINLTO) / PKG / "app"
+
+
+def test_same_output_with_and_without_the_profile(built):
+    _, _, plain, pgo = built
+    out = run([str(plain), "1000", "1"])
+    assert out.startswith("pgo: sum = ") and run([str(pgo), "1000", "1"]) == out
+
+
+def test_the_profile_keeps_the_cold_call_a_call(built):
+    _, _, plain, pgo = built
+    without, with_profile = functions(plain), functions(pgo)
+    # Without a profile both Rust functions are inlined into the C++ loop.
+    assert call_sites(without, "pgo_hot") == [] and call_sites(without, "pgo_cold") == []
+    # The profile says pgo_cold never runs: not worth its size there.
+    assert call_sites(with_profile, "pgo_hot") == []
+    assert call_sites(with_profile, "pgo_cold") == ["main"]
+
+
+def test_rust_compiles_and_backends_read_the_declared_profile(built):
+    _, tools, _, _ = built
+    actions = aquery_inputs(*tools, *THINLTO, *USE, f"mnemonic('ThinLtoBackend|RustcCompile|CppCompile', //{PKG}:all)")
+    backends = [(a, i) for a, i in actions if "backend" in a]
+    assert len(backends) >= 2, actions
+    for argv, inputs in actions:
+        assert PROFILE in inputs or any(i.endswith("/app.profdata") for i in inputs), argv
+        assert any(f in " ".join(argv) for f in ["-fprofile-use=", "-Cprofile-use="]), argv
+    for argv, _ in backends:
+        assert f"-fprofile-use={PROFILE}" in argv, argv
+
+
+def test_a_changed_profile_reruns_what_reads_it(built):
+    tmp, tools, _, pgo = built
+    train(tmp, step=1)  # now odd inputs run too: pgo_cold is hot
+    log = tmp / "exec.json"
+    bazel("build", *tools, *THINLTO, *USE, f"--execution_log_json_file={log}", f"//{PKG}:app")
+    ran = {s["mnemonic"] for s in execution_log(log)}
+    backends = [s for s in execution_log(log) if s["mnemonic"] == "ThinLtoBackend"]
+    assert {"CppCompile", "RustcCompile", "ThinLtoIndex", "ThinLtoBackend", "ThinLtoLink"} <= ran, ran
+    assert any(s["commandArgs"][s["commandArgs"].index("--module") + 1].endswith("main.o") for s in backends)
+    assert call_sites(functions(pgo), "pgo_cold") == [], "with the new profile pgo_cold is hot and inlined"

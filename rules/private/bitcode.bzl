@@ -20,8 +20,9 @@ CollectedBitcodeInfo = provider(
     fields = {"objects": "depset[(File, File, tuple[string])]: (object in a CcInfo, its bitcode, its backend flags)."},
 )
 
-# Every edge along which a linked object can come: C++ and Rust deps, the Rust runtime.
-_LINK_EDGES = ["deps", "_runtime", "forwarders", "marker"]
+# Every edge along which a linked object can come: C++ and Rust deps (a cc_library's
+# implementation_deps link too), the Rust runtime.
+_LINK_EDGES = ["deps", "implementation_deps", "_runtime", "forwarders", "marker"]
 
 # Flags that take their value as the next argument and only matter before code generation.
 _DROP_WITH_VALUE = ["-D", "-U", "-I", "-include", "-imacros", "-isystem", "-iquote", "-idirafter", "-MF", "-MT", "-MQ", "-x"]

@@ -1,24 +1,47 @@
-"""Repository rule that finds clang, lld, rustc and the Rust std on the host and builds the helper.
+"""Repository rules of the host toolchain: a hub of toolchain() targets, the host's tools, the helper.
 
-It writes a repository with one `thinlto_toolchain` target, `:toolchain`, to register.
-Nothing is downloaded: the tools come from the host (or from the given paths), and the
-`thinlto` helper is either given prebuilt or built by cargo from this rule set's sources.
+Three repositories, so that each is fetched only when needed (bazel-lib's
+lib/private/source_toolchains_repo.bzl gives the reason: Bazel loads every registered
+toolchain() target, but fetches the repository of a toolchain's `toolchain` attribute only
+when that toolchain is resolved):
+
+  <name>_toolchains  toolchain() targets only: loaded by every build. No detection.
+  <name>             the host's clang, lld and rustc, their versions and Rust's std: fetched
+                     when a rules_thinlto rule resolves the toolchain.
+  <name>_helper      the `thinlto` helper (a given file, or built by cargo into this
+                     repository's own directory): reached only under --features=thin_lto.
+
+Nothing is downloaded here; docs/bazel-versions.md discusses a prebuilt helper with integrity
+hashes and a helper built by Bazel in the exec configuration.
 """
 
 def _absolute(label):
-    # In the main repository str(Label) drops the "@"; the generated repository needs it.
+    # In the main repository str(Label) drops the "@" (Bazel 4.2.3); the generated repository needs it.
     s = str(label)
     return "@" + s if s.startswith("//") else s
 
+def _getenv(rctx, name, default = None):
+    # rctx.getenv (Bazel 7.1+) also records the dependency; before, `environ` does.
+    if hasattr(rctx, "getenv"):
+        return rctx.getenv(name, default)
+    return rctx.os.environ.get(name, default)
+
+def _watch(rctx, path):
+    # rctx.watch (Bazel 7.1+): a new file at the same path (an upgraded compiler) refetches.
+    # Before, `local = True` refetches the repository whenever Bazel's server starts.
+    if hasattr(rctx, "watch"):
+        rctx.watch(path)
+
 def _which(rctx, name, what):
+    """The tool's absolute path, or (None, why) where there is none."""
     if name.startswith("/"):
         if not rctx.path(name).exists:
-            fail("thinlto_host_toolchain: {} '{}' does not exist".format(what, name))
-        return name
+            return None, "{} '{}' does not exist".format(what, name)
+        return name, None
     found = rctx.which(name)
     if not found:
-        fail("thinlto_host_toolchain: cannot find {} '{}' on PATH; install it (tools/setup.sh) or set the `{}` attribute".format(what, name, what))
-    return str(found)
+        return None, "cannot find {} '{}' on PATH (install it, tools/setup.sh, or set `{}`)".format(what, name, what)
+    return str(found), None
 
 def _run(rctx, argv, what, **kwargs):
     result = rctx.execute(argv, **kwargs)
@@ -26,29 +49,10 @@ def _run(rctx, argv, what, **kwargs):
         fail("thinlto_host_toolchain: {} failed ({}):\n{}\n{}".format(what, result.return_code, result.stdout, result.stderr))
     return result.stdout.strip()
 
-def _helper(rctx):
-    """Returns the repository-relative path of the helper binary, building it if needed."""
-    given = rctx.attr.helper or rctx.os.environ.get("THINLTO_HELPER", "")
-    if given:
-        rctx.symlink(given, "bin/thinlto")
-        return "bin/thinlto"
-
-    # Watch the helper's sources so that the repository is refetched when they change.
-    cargo_toml = rctx.path(Label("//:Cargo.toml"))
-    rctx.path(Label("//:Cargo.lock"))
-    rctx.path(Label("//tools/thinlto:Cargo.toml"))
-    for f in rctx.path(Label("//tools/thinlto:Cargo.toml")).dirname.get_child("src").readdir():
-        rctx.path(Label("//tools/thinlto:src/" + f.basename))
-    cargo = _which(rctx, rctx.attr.cargo, "cargo")
-    target_dir = str(cargo_toml.dirname) + "/target"
-    _run(
-        rctx,
-        [cargo, "build", "--release", "--locked", "--bin", "thinlto", "--manifest-path", str(cargo_toml), "--target-dir", target_dir],
-        "building the thinlto helper with cargo",
-        quiet = True,
-    )
-    rctx.symlink(target_dir + "/release/thinlto", "bin/thinlto")
-    return "bin/thinlto"
+def _marker(rctx):
+    # REPO.bazel marks the repository's boundary from Bazel 6.3 (bazelbuild/bazel#18787);
+    # Bazel 4.2.3 ignores it and creates the WORKSPACE file it needs itself.
+    rctx.file("REPO.bazel", "")
 
 def _link_rlib(rctx, libdir, rlibs, crate, required = False):
     """Links `lib<crate>-*.rlib` of `libdir` into the repository as a `.a`; returns its path, or None."""
@@ -65,10 +69,39 @@ def _link_rlib(rctx, libdir, rlibs, crate, required = False):
     rctx.symlink(rlibs[found[0]], name)
     return name
 
+def _versions(rctx, clang, lld, rustc):
+    """What each tool says it is: these enter every action key (toolchain.bzl, VERSIONS_ENV)."""
+    rust = _run(rctx, [rustc, "-vV"], "rustc -vV").splitlines()
+    llvm = [line for line in rust if line.startswith("LLVM version:")]
+    return {
+        "clang": _run(rctx, [clang, "--version"], "clang --version").splitlines()[0],
+        "lld": _run(rctx, [lld, "--version"], "ld.lld --version").splitlines()[0],
+        "rustc": ", ".join(rust[:1] + llvm),
+    }
+
+def _unavailable(rctx, reason):
+    rctx.file("BUILD.bazel", """\
+# Generated by thinlto_host_toolchain: the host lacks a tool, so this toolchain only says why.
+load("{toolchain_bzl}", "thinlto_unavailable_toolchain")
+
+thinlto_unavailable_toolchain(
+    name = "thinlto_toolchain",
+    reason = {reason},
+    visibility = ["//visibility:public"],
+)
+""".format(toolchain_bzl = _absolute(Label("//rules/private:toolchain.bzl")), reason = repr("thinlto_host_toolchain: " + reason)))
+
 def _thinlto_host_toolchain_impl(rctx):
-    clang = _which(rctx, rctx.attr.clang, "clang")
-    lld = _which(rctx, rctx.attr.lld, "lld")
-    rustc = _which(rctx, rctx.attr.rustc, "rustc")
+    _marker(rctx)
+    tools = {}
+    for what in ["clang", "lld", "rustc"]:
+        path, why = _which(rctx, getattr(rctx.attr, what), what)
+        if not path:
+            _unavailable(rctx, why)
+            return
+        _watch(rctx, path)
+        tools[what] = path
+    clang, lld, rustc = tools["clang"], tools["lld"], tools["rustc"]
     libdir = _run(rctx, [rustc, "--print", "target-libdir", "--target", rctx.attr.target], "rustc --print target-libdir")
 
     # Which std rlibs a program links, in which order: one list, shared with the helper's tests.
@@ -86,18 +119,18 @@ def _thinlto_host_toolchain_impl(rctx):
     panic = {strategy: _link_rlib(rctx, libdir, rlibs, c, required = True) for strategy, c in rust_std["panic_runtimes"].items()}
     test = [_link_rlib(rctx, libdir, rlibs, c, required = True) for c in rust_std["test_crates"]]
 
-    helper = _helper(rctx)
-    rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", """\
 # Generated by thinlto_host_toolchain: the host's clang, lld and rustc.
 load("{toolchain_bzl}", "thinlto_toolchain")
 
-exports_files(["{helper}"])
-
 thinlto_toolchain(
     name = "thinlto_toolchain",
     clang = "{clang}",
-    helper = "{helper}",
+    # Only ThinLTO links run the helper: without --features=thin_lto its repository is not fetched.
+    helper = select({{
+        "{thin_lto_on}": "{helper}",
+        "//conditions:default": None,
+    }}),
     linker = "{lld}",
     rust_native_libs = {native_libs},
     rust_panic_abort = "{panic_abort}",
@@ -106,40 +139,105 @@ thinlto_toolchain(
     rust_test_std = {test},
     rustc = "{rustc}",
     target = "{target}",
-)
-
-toolchain(
-    name = "toolchain",
-    toolchain = ":thinlto_toolchain",
-    toolchain_type = "{toolchain_type}",
+    tool_versions = {versions},
     visibility = ["//visibility:public"],
 )
 """.format(
         toolchain_bzl = _absolute(Label("//rules/private:toolchain.bzl")),
-        toolchain_type = _absolute(Label("//rules:toolchain_type")),
+        thin_lto_on = _absolute(Label("//rules/settings:thin_lto_on")),
         clang = clang,
         lld = lld,
         rustc = rustc,
-        helper = helper,
+        helper = rctx.attr.helper_label,
         std = repr(std),
         native_libs = repr(rust_std["native_libs"]),
         panic_abort = panic["abort"],
         panic_unwind = panic["unwind"],
         test = repr(test),
         target = rctx.attr.target,
+        versions = repr(_versions(rctx, clang, lld, rustc)),
     ))
 
 thinlto_host_toolchain = repository_rule(
     implementation = _thinlto_host_toolchain_impl,
-    doc = "Finds clang, lld and rustc on the host and writes a registrable rules_thinlto toolchain.",
+    doc = "Finds clang, lld and rustc on the host and writes a thinlto_toolchain target, `:thinlto_toolchain`.",
     attrs = {
-        "cargo": attr.string(default = "cargo", doc = "cargo, to build the helper when `helper` is not given."),
         "clang": attr.string(default = "clang-22", doc = "The clang driver."),
-        "helper": attr.string(doc = "Absolute path of a prebuilt `thinlto` helper (default: $THINLTO_HELPER, else build it)."),
+        "helper_label": attr.string(mandatory = True, doc = "The helper's label (in the helper repository)."),
         "lld": attr.string(default = "ld.lld-22", doc = "The lld to link with; its LLVM major must match clang's and rustc's."),
         "rustc": attr.string(default = "rustc", doc = "rustc; its LLVM major must match clang's."),
         "target": attr.string(default = "x86_64-unknown-linux-gnu", doc = "Target triple."),
     },
+    environ = ["PATH"],
+    local = True,
+)
+
+def _thinlto_helper_impl(rctx):
+    _marker(rctx)
+    rctx.file("BUILD.bazel", 'exports_files(["thinlto"], visibility = ["//visibility:public"])\n')
+    given = rctx.attr.helper or _getenv(rctx, "THINLTO_HELPER", "")
+    if given:
+        rctx.symlink(given, "thinlto")
+        return
+
+    # The fallback: cargo builds the helper from this rule set's sources, into this
+    # repository's own directory (never into the rule set's tree), from crates.io.
+    sources = rctx.path(Label("//tools/thinlto:Cargo.toml")).dirname.get_child("src")
+    if hasattr(rctx, "watch_tree"):
+        rctx.watch_tree(sources)
+    else:
+        for f in sources.readdir():
+            rctx.path(Label("//tools/thinlto:src/" + f.basename))
+    cargo_toml = rctx.path(Label("//:Cargo.toml"))
+    rctx.path(Label("//:Cargo.lock"))
+    cargo, why = _which(rctx, rctx.attr.cargo, "cargo")
+    if not cargo:
+        fail("thinlto_helper: " + why + "; or give the helper (`helper`, THINLTO_HELPER)")
+    target_dir = str(rctx.path("cargo-target"))
+    _run(
+        rctx,
+        [cargo, "build", "--release", "--locked", "--bin", "thinlto", "--manifest-path", str(cargo_toml), "--target-dir", target_dir],
+        "building the thinlto helper with cargo",
+        quiet = True,
+    )
+    rctx.symlink(target_dir + "/release/thinlto", "thinlto")
+
+thinlto_helper_repository = repository_rule(
+    implementation = _thinlto_helper_impl,
+    doc = "The `thinlto` helper: a given file, else built by cargo into this repository.",
+    attrs = {
+        "cargo": attr.string(default = "cargo", doc = "cargo, to build the helper when `helper` is not given."),
+        "helper": attr.string(doc = "Absolute path of a prebuilt `thinlto` helper (default: $THINLTO_HELPER, else build it)."),
+    },
     environ = ["PATH", "THINLTO_HELPER"],
     local = True,
+)
+
+def _thinlto_toolchains_impl(rctx):
+    _marker(rctx)
+    rctx.file("BUILD.bazel", """\
+# Generated: the rules_thinlto toolchain of the host, registrable as @{name}//:all. Loading this
+# package fetches nothing else; @{host} is fetched only when a target resolves the toolchain.
+toolchain(
+    name = "toolchain",
+    exec_compatible_with = {constraints},
+    target_compatible_with = {constraints},
+    toolchain = "@{host}//:thinlto_toolchain",
+    toolchain_type = "{toolchain_type}",
+    visibility = ["//visibility:public"],
+)
+""".format(
+        name = rctx.name,
+        host = rctx.attr.host,
+        constraints = repr(rctx.attr.constraints),
+        toolchain_type = _absolute(Label("//rules:toolchain_type")),
+    ))
+
+thinlto_toolchains_repository = repository_rule(
+    implementation = _thinlto_toolchains_impl,
+    doc = "A hub of toolchain() targets pointing at a thinlto_host_toolchain repository.",
+    attrs = {
+        "constraints": attr.string_list(default = ["@platforms//os:linux", "@platforms//cpu:x86_64"], doc = "Where the host tools run and what they target."),
+        "host": attr.string(mandatory = True, doc = "The thinlto_host_toolchain repository's name."),
+    },
 )

@@ -12,13 +12,12 @@ The helper (`thinlto`) runs each step; see ARCHITECTURE.md.
 """
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
-load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load(":bitcode.bzl", "CollectedBitcodeInfo", "bitcode_aspect")
+load(":compat.bzl", "CC_TOOLCHAIN_ATTRS", "TOOLCHAIN_TRANSITION", "action_toolchain", "find_cc_toolchain", "toolchain_type", "use_cc_toolchain")
 load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
 load(":profile.bzl", "PROFILE_ATTRS", "fdo_profile")
-load(":rust.bzl", "CPP_TOOLCHAIN_TYPE")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
 # The thin link, the backends and the final link run outside Bazel's local sandbox; the
@@ -26,7 +25,7 @@ load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 UNSANDBOXED = {"no-sandbox": "1"}
 
 def _link_native(ctx, cc_info):
-    cc_toolchain = find_cpp_toolchain(ctx)
+    cc_toolchain = find_cc_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
     shared = getattr(ctx.attr, "linkshared", False)
     outputs = cc_common.link(
@@ -64,7 +63,7 @@ def _toolchain_link_flags(ctx):
     (`-Wl,--gc-sections` under opt), so that a ThinLTO link differs from an ordinary one only
     in what ThinLTO changes. Our `-fuse-ld=` comes after them and wins.
     """
-    cc_toolchain = find_cpp_toolchain(ctx)
+    cc_toolchain = find_cc_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
     shared = getattr(ctx.attr, "linkshared", False)
     variables = cc_common.create_link_variables(
@@ -112,7 +111,7 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
                     # A shared library (cc_import): found by name, through its solib directory,
                     # and at run time through an rpath relative to the binary, as Bazel links it.
                     so = lib.dynamic_library
-                    inputs.append({"kind": "library", "flag": "-l:" + so.basename})
+                    inputs.append({"flag": "-l:" + so.basename, "kind": "library"})
                     post_flags.extend(["-L" + so.dirname, "-Wl,-rpath,$ORIGIN/" + _relative_dir(ctx, so.dirname)])
                     native.append(so)
                 elif archive and archive.path not in toolchain_libraries:
@@ -120,17 +119,17 @@ def _manifest_inputs(ctx, cc_info, toolchain_libraries):
                     # under lto=thin): _link_thinlto has it extracted, for the thin link to see them.
                     inputs.append({"archive": archive, "kind": "extracted", "owner": owner, "whole": lib.alwayslink})
                 elif archive:
-                    inputs.append({"kind": "archive", "path": archive.path, "owner": owner})
+                    inputs.append({"kind": "archive", "owner": owner, "path": archive.path})
                     native.append(archive)
                 continue
             entries = []
             for o in objects:
                 bc = bitcode_of.get(o)
                 if bc:
-                    entries.append({"kind": "bitcode", "path": bc.path, "owner": owner})
+                    entries.append({"kind": "bitcode", "owner": owner, "path": bc.path})
                     bitcode.append(bc)
                 else:
-                    entries.append({"kind": "object", "path": o.path, "owner": owner})
+                    entries.append({"kind": "object", "owner": owner, "path": o.path})
                     native.append(o)
             if li.owner == main_owner or lib.alwayslink:
                 inputs.extend(entries)
@@ -152,13 +151,18 @@ def _module_rest(ctx, bitcode):
     return bitcode.path[len(prefix):] if bitcode.path.startswith(prefix) else bitcode.path
 
 def _link_thinlto(ctx, cc_info):
-    tc = find_toolchain(ctx)
+    tc = find_toolchain(ctx, "--features=thin_lto")
     helper = tc.helper
+    if not helper:
+        fail("{}: --features=thin_lto needs the `thinlto` helper, and the rules_thinlto toolchain has none (`helper` of thinlto_toolchain; for the host toolchain, thinlto.host_toolchain(helper = ...) or THINLTO_HELPER)".format(ctx.label))
+
+    # Every action here runs a tool of the toolchain, whose versions its environment carries.
+    run = dict(action_toolchain(TOOLCHAIN_TYPE), env = tc.env)
     name = ctx.label.name
     out = ctx.actions.declare_file(ctx.label.name)
     lto_dir = name + ".lto"  # relative to the package, as declare_file wants
 
-    std = tc.rust_std + tc.rust_test_std + tc.rust_panic_runtimes.values()
+    std = tc.rust_std + tc.rust_test_std + [f for f in tc.rust_panic_runtimes.values() if f]
     inputs, bitcode, flags_of, native, post_flags = _manifest_inputs(ctx, cc_info, {f.path: True for f in std})
 
     # Per module, the files the thin link and the backend write, named here and nowhere else:
@@ -206,12 +210,12 @@ def _link_thinlto(ctx, cc_info):
             outputs = [x.members, x.fragment],
             mnemonic = "ThinLtoExtract",
             progress_message = "ThinLTO: splitting {} into its members".format(x.archive.short_path),
+            **run
         )
 
     manifest = ctx.actions.declare_file(lto_dir + "/manifest.json")
     ctx.actions.write(manifest, json.encode_indent({
-        "version": 2,
-        "output": out.path,
+        "inputs": inputs,
         "linker": {
             "driver": tc.clang,
             "flags": _toolchain_link_flags(ctx) + tc.link_flags,
@@ -219,7 +223,8 @@ def _link_thinlto(ctx, cc_info):
             # -fuse-ld= comes last too, so that no --linkopt=-fuse-ld=... takes the thin link from lld.
             "post_flags": _linkopts(ctx) + post_flags + ctx.fragments.cpp.linkopts + [tc.use_linker],
         },
-        "inputs": inputs,
+        "output": out.path,
+        "version": 2,
     }) + "\n")
 
     plan = ctx.actions.declare_file(lto_dir + "/plan.json")
@@ -231,11 +236,12 @@ def _link_thinlto(ctx, cc_info):
     ctx.actions.run(
         executable = helper,
         arguments = ["index", "--manifest", manifest.path, "--plan", plan.path, "--final-link-params", final_params.path],
-        inputs = depset([manifest] + bitcode + native + extracted + ctx.files.additional_linker_inputs),
+        inputs = depset([manifest] + bitcode + native + extracted + ctx.files.additional_linker_inputs, transitive = [tc.tool_files]),
         outputs = index_outputs,
         mnemonic = "ThinLtoIndex",
         progress_message = "ThinLTO thin link (index) of {} ({} bitcode modules)".format(ctx.label, len(modules)),
         execution_requirements = UNSANDBOXED,
+        **run
     )
 
     # A shared library's code is position-independent, whatever its modules' compiles said.
@@ -259,11 +265,12 @@ def _link_thinlto(ctx, cc_info):
         ctx.actions.run(
             executable = helper,
             arguments = [args],
-            inputs = [m.bitcode, m.index, m.imports, m.pack] + profile_files,
+            inputs = depset([m.bitcode, m.index, m.imports, m.pack] + profile_files, transitive = [tc.tool_files]),
             outputs = [m.object] + ([m.dwo] if m.dwo else []),
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
+            **run
         )
     for x in archives:
         args = ctx.actions.args()
@@ -275,21 +282,23 @@ def _link_thinlto(ctx, cc_info):
         ctx.actions.run(
             executable = helper,
             arguments = [args],
-            inputs = [x.fragment, x.members, x.outputs] + profile_files,
+            inputs = depset([x.fragment, x.members, x.outputs] + profile_files, transitive = [tc.tool_files]),
             outputs = [x.objects],
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backends of the members of {}".format(x.archive.short_path),
+            **run
         )
 
     ctx.actions.run(
         executable = helper,
         arguments = ["link", "--manifest", manifest.path, "--params", final_params.path],
-        inputs = depset([manifest, final_params] + [m.object for m in modules.values()] + native + extracted + [x.objects for x in archives] + ctx.files.additional_linker_inputs),
+        inputs = depset([manifest, final_params] + [m.object for m in modules.values()] + native + extracted + [x.objects for x in archives] + ctx.files.additional_linker_inputs, transitive = [tc.tool_files]),
         outputs = [out],
         execution_requirements = UNSANDBOXED,
         mnemonic = "ThinLtoLink",
         progress_message = "ThinLTO final link of {}".format(ctx.label),
+        **run
     )
     return out, struct(files = [manifest, plan, final_params], dwo = [m.dwo for m in modules.values() if m.dwo])
 
@@ -313,26 +322,28 @@ def _thinlto_binary_impl(ctx):
         OutputGroupInfo(thinlto = depset(lto.files), dwo = depset(lto.dwo)),
     ]
     env = {k: ctx.expand_location(v, ctx.attr.data) for k, v in ctx.attr.env.items()}
-    if ctx.attr._is_test:
+    if env or ctx.attr._is_test:
+        # A test's environment; from Bazel 5.3 on the same provider is RunEnvironmentInfo,
+        # which `bazel run` of a binary reads too.
         providers.append(testing.TestEnvironment(env))
-    elif env and hasattr(native, "RunEnvironmentInfo"):
-        providers.append(native.RunEnvironmentInfo(environment = env))
     return providers
 
-_LINK_ATTRS = dict(PROFILE_ATTRS, **{
+_LINK_ATTRS = dict(dict(PROFILE_ATTRS, **CC_TOOLCHAIN_ATTRS), **{
     "additional_linker_inputs": attr.label_list(allow_files = True, doc = "Files the link reads, named in linkopts with $(location)."),
     "backend_copts": attr.string_list(doc = "Extra flags for every ThinLTO backend compile of this binary (e.g. -march), after each module's own."),
     "data": attr.label_list(allow_files = True, doc = "Runtime data."),
     "deps": attr.label_list(providers = [[CcInfo]], aspects = [bitcode_aspect], doc = "What the binary links: cc_library, rust_library, ..."),
-    "env": attr.string_dict(doc = "Environment of the test (and of `bazel run`, where Bazel has RunEnvironmentInfo)."),
+    "env": attr.string_dict(doc = "Environment of the test (and from Bazel 5.3 on, of `bazel run`)."),
     "linkopts": attr.string_list(doc = "Extra link flags."),
     "linkshared": attr.bool(doc = "Link a shared library (`-shared`, of PIC objects) instead of an executable, as cc_binary's linkshared."),
     "main": attr.label(doc = "The dep holding the binary's own code: linked whole, never lazily."),
-    "stamp": attr.int(default = -1, doc = "Accepted as cc_binary takes it; these links build no linkstamps."),
     "malloc": attr.label(providers = [CcInfo], aspects = [bitcode_aspect], doc = "The malloc implementation to link (as cc_binary's malloc)."),
-    "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
+    "stamp": attr.int(default = -1, doc = "Accepted as cc_binary takes it; these links build no linkstamps."),
     "_split_dwarf": attr.label(default = Label("//rules/settings:split_dwarf")),
 })
+
+# Optional: an ordinary link needs only the C++ toolchain; thin_lto asks for this one.
+_TOOLCHAINS = [toolchain_type(TOOLCHAIN_TYPE, mandatory = False)] + use_cc_toolchain()
 
 thinlto_binary = rule(
     implementation = _thinlto_binary_impl,
@@ -340,7 +351,8 @@ thinlto_binary = rule(
     attrs = dict(_LINK_ATTRS, _is_test = attr.bool(default = False)),
     executable = True,
     fragments = ["cpp"],
-    toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
+    toolchains = _TOOLCHAINS,
+    **TOOLCHAIN_TRANSITION
 )
 
 thinlto_test = rule(
@@ -349,5 +361,6 @@ thinlto_test = rule(
     attrs = dict(_LINK_ATTRS, _is_test = attr.bool(default = True)),
     test = True,
     fragments = ["cpp"],
-    toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
+    toolchains = _TOOLCHAINS,
+    **TOOLCHAIN_TRANSITION
 )

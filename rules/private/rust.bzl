@@ -16,15 +16,17 @@ asked for.
 """
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
-load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
+load(":compat.bzl", "CC_TOOLCHAIN_ATTRS", "TOOLCHAIN_TRANSITION", "action_toolchain", "find_cc_toolchain", "toolchain_type", "use_cc_toolchain")
 load(":features.bzl", "features_without_thin_lto", "opt_level", "thin_lto_enabled")
 load(":profile.bzl", "PROFILE_ATTRS", "fdo_profile")
 load(":providers.bzl", "BitcodeInfo", "RustCrateInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
-CPP_TOOLCHAIN_TYPE = "@bazel_tools//tools/cpp:toolchain_type"
+# Rust rules cannot do without the toolchain (it is their rustc) but declare it optional, so
+# that its absence fails with find_toolchain's message rather than toolchain resolution's.
+_TOOLCHAINS = [toolchain_type(TOOLCHAIN_TYPE, mandatory = False)]
 
 def _crate_name(ctx):
     return ctx.attr.crate_name or ctx.label.name.replace("-", "_")
@@ -130,23 +132,25 @@ def _rustc(ctx, tc, crate_type, name, root, emit, outputs, codegen, inputs, out_
 
     env = {"RUSTC_BOOTSTRAP": "1"} if bootstrap else {}
     out_dir_files, out_dir_path = out_dir
+    env.update(tc.env)
     executable, wrapper = tc.rustc, []
     if out_dir_path:
         # rustc resolves include!(concat!(env!("OUT_DIR"), ...)) against the including file:
-        # the helper makes OUT_DIR absolute when the action runs, and remaps it away again.
+        # the wrapper makes OUT_DIR absolute when the action runs, and remaps it away again.
         env["OUT_DIR"] = out_dir_path
-        executable, wrapper = tc.helper, ["rustc", "--absolute-env=OUT_DIR", "--", tc.rustc]
+        executable, wrapper = ctx.executable._rustc_out_dir, [tc.rustc]
     data = getattr(attr, "compile_data", [])
     for k, v in getattr(attr, "rustc_env", {}).items():
         env[k] = ctx.expand_location(v, data)
     ctx.actions.run(
         executable = executable,
         arguments = wrapper + [args],
-        inputs = depset(ctx.files.srcs + getattr(ctx.files, "compile_data", []) + out_dir_files + ([profile.file] if profile else []), transitive = [inputs]),
+        inputs = depset(ctx.files.srcs + getattr(ctx.files, "compile_data", []) + out_dir_files + ([profile.file] if profile else []), transitive = [inputs, tc.rustc_files] + ([tc.tool_files] if crate_type == "proc-macro" else [])),
         outputs = outputs,
         env = env,
         mnemonic = mnemonic,
         progress_message = "Compiling Rust crate {} ({}{})".format(ctx.label, crate_type, what),
+        **action_toolchain(TOOLCHAIN_TYPE)
     )
 
 def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
@@ -161,7 +165,7 @@ def compile_crate(ctx, crate_type, extra_rustc_flags = [], bootstrap = False):
     Returns:
       RustCrateInfo.
     """
-    tc = find_toolchain(ctx)
+    tc = find_toolchain(ctx, "a Rust crate")
     name = _crate_name(ctx)
     root = _crate_root(ctx, crate_type)
     lto = thin_lto_enabled(ctx)
@@ -209,7 +213,7 @@ def crate_cc_info(ctx, crate, cc_deps, alwayslink = False, name = None):
     Returns:
       CcInfo.
     """
-    cc_toolchain = find_cpp_toolchain(ctx)
+    cc_toolchain = find_cc_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
     outputs = cc_common.create_compilation_outputs(
         objects = depset([crate.object]),
@@ -269,7 +273,7 @@ def _rust_library_impl(ctx):
         if panic_strategy(ctx) != "unwind":
             fail("{}: rust_test needs --@rules_thinlto//rules/settings:panic=unwind: libtest catches each test's panic".format(ctx.label))
         crate_type, extra = "bin", ["--test"]
-        runtime = [_static_libraries_cc_info(ctx, find_toolchain(ctx).rust_test_std)] + runtime
+        runtime = [_static_libraries_cc_info(ctx, find_toolchain(ctx, "rust_test").rust_test_std)] + runtime
     crate = compile_crate(ctx, crate_type, extra_rustc_flags = extra)
     cc_deps = [d[CcInfo] for d in ctx.attr.deps if CcInfo in d] + runtime
     return [
@@ -281,7 +285,7 @@ def _rust_library_impl(ctx):
 
 def _static_libraries_cc_info(ctx, files, link_flags = []):
     """A CcInfo linking `files` (static libraries, such as Rust's std rlibs) in order."""
-    cc_toolchain = find_cpp_toolchain(ctx)
+    cc_toolchain = find_cc_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
     return CcInfo(linking_context = cc_common.create_linking_context(linker_inputs = depset([
         cc_common.create_linker_input(
@@ -295,9 +299,11 @@ def _static_libraries_cc_info(ctx, files, link_flags = []):
 _SETTINGS = dict(PROFILE_ATTRS, **{
     "_extra_rustc_flags": attr.label(default = Label("//rules/settings:extra_rustc_flags")),
     "_panic": attr.label(default = Label("//rules/settings:panic")),
+    # Gives rustc an absolute OUT_DIR (crates with `out_dir`): no helper in a plain build.
+    "_rustc_out_dir": attr.label(default = Label("//rules/private:rustc_out_dir.sh"), executable = True, cfg = "exec", allow_single_file = True),
 })
 
-_COMMON_ATTRS = dict(_SETTINGS, **{
+_COMMON_ATTRS = dict(dict(_SETTINGS, **CC_TOOLCHAIN_ATTRS), **{
     "aliases": attr.label_keyed_string_dict(doc = "Names other than their own for some `deps` crates (`--extern NAME=...`)."),
     "cap_lints": attr.string(doc = "rustc's `--cap-lints` (e.g. `allow` for third-party crates)."),
     "compile_data": attr.label_list(allow_files = True, doc = "Files the sources read at compile time (`include_str!`, ...); `$(location)` of them may appear in `rustc_env`."),
@@ -311,7 +317,6 @@ _COMMON_ATTRS = dict(_SETTINGS, **{
     "rustc_env": attr.string_dict(doc = "Environment variables for rustc (what a build script would set: `env!`/`option_env!` values, OUT_DIR)."),
     "rustc_flags": attr.string_list(doc = "Extra flags for rustc (`--cfg` values a build script would print, ...)."),
     "srcs": attr.label_list(allow_files = [".rs"], mandatory = True, doc = "The crate's source files."),
-    "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
     "_runtime": attr.label(default = Label("//rules/private:rust_runtime"), providers = [CcInfo]),
 })
 
@@ -321,7 +326,8 @@ def _crate_rule(crate_type, doc):
         doc = doc,
         attrs = dict(_COMMON_ATTRS, _crate_type = attr.string(default = crate_type)),
         fragments = ["cpp"],
-        toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
+        toolchains = _TOOLCHAINS + use_cc_toolchain(),
+        **TOOLCHAIN_TRANSITION
     )
 
 rust_library = _crate_rule("rlib", """A Rust library crate, compiled to one object (bitcode under thin_lto).
@@ -334,7 +340,7 @@ rust_bin_crate = _crate_rule("bin", "The crate of a Rust binary (its `main`), li
 rust_test_crate = _crate_rule("test", "The crate of a Rust test, with libtest's harness (`rustc --test`), linked by `rust_test`.")
 
 def _rust_proc_macro_impl(ctx):
-    tc = find_toolchain(ctx)
+    tc = find_toolchain(ctx, "rust_proc_macro")
     name = _crate_name(ctx)
     dylib = ctx.actions.declare_file("{}/lib{}.so".format(ctx.label.name, name))
     deps = [d[RustCrateInfo] for d in ctx.attr.deps + ctx.attr.proc_macro_deps]
@@ -379,7 +385,8 @@ for its link.""",
         deps = attr.label_list(providers = [RustCrateInfo], doc = "The Rust crates the macro uses."),
     ),
     fragments = ["cpp"],
-    toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
+    toolchains = _TOOLCHAINS + use_cc_toolchain(),
+    **TOOLCHAIN_TRANSITION
 )
 
 def _library_to_link(ctx, features, cc_toolchain, f):
@@ -405,11 +412,12 @@ shim_crate = rule(
         "edition": attr.string(default = "2021"),
         "srcs": attr.label_list(allow_files = [".rs"], mandatory = True),
     }),
-    toolchains = [TOOLCHAIN_TYPE],
+    toolchains = _TOOLCHAINS,
+    **TOOLCHAIN_TRANSITION
 )
 
 def _rust_runtime_impl(ctx):
-    tc = find_toolchain(ctx)
+    tc = find_toolchain(ctx, "the Rust runtime")
     std = _static_libraries_cc_info(ctx, tc.rust_std + [tc.rust_panic_runtimes[panic_strategy(ctx)]], tc.rust_native_libs)
 
     # The allocator shim's marker every program needs, linked whole (std references it and
@@ -428,11 +436,11 @@ def _rust_runtime_impl(ctx):
 rust_runtime = rule(
     implementation = _rust_runtime_impl,
     doc = "What every Rust program links besides its crates: the allocator shim, std and a panic runtime.",
-    attrs = dict(_SETTINGS, **{
+    attrs = dict(dict(_SETTINGS, **CC_TOOLCHAIN_ATTRS), **{
         "forwarders": attr.label(mandatory = True, providers = [RustCrateInfo], doc = "The shim's forwarders (tools/alloc_shim/alloc_shim.rs)."),
         "marker": attr.label(mandatory = True, providers = [RustCrateInfo], doc = "The shim's marker (tools/alloc_shim/alloc_shim_marker.rs)."),
-        "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
     }),
     fragments = ["cpp"],
-    toolchains = [TOOLCHAIN_TYPE, CPP_TOOLCHAIN_TYPE],
+    toolchains = _TOOLCHAINS + use_cc_toolchain(),
+    **TOOLCHAIN_TRANSITION
 )

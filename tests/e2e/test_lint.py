@@ -15,5 +15,5 @@ def starlark_files():
 def test_buildifier_lint_and_format():
     files = starlark_files()
     assert len(files) > 5
-    proc = subprocess.run([str(BUILDIFIER), "--lint=warn", "--mode=check", *files], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([str(BUILDIFIER), "--lint=warn", "--warnings=all", "--mode=check", *files], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -9,7 +9,7 @@ import pytest
 from conftest import THINLTO, aquery_inputs, bazel, bin_dir, read_pack
 
 TARGET = "//examples/mixed:mixed"
-TOOLCHAIN = "external/thinlto_host/"
+TOOLCHAIN = ("external/thinlto_host/", "external/thinlto_host_helper/")
 
 
 def plan():

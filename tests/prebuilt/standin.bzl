@@ -11,7 +11,7 @@ load("@rules_cc//cc/common:cc_info.bzl", "CcInfo")
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 
 def _rules_rust_rlib_standin_impl(ctx):
-    tc = find_toolchain(ctx)
+    tc = find_toolchain(ctx, "rules_rust_rlib_standin")
     out = ctx.actions.declare_file("lib{}.a".format(ctx.attr.crate_name))
     args = ctx.actions.args()
     args.add(ctx.file.src)

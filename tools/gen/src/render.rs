@@ -175,7 +175,7 @@ fn tune_header(n: &Names) -> String {
 
 fn common_build() -> String {
     format!(
-        "# {HEADER}\n# The header every module includes.\n\ncc_library(\n    name = \"{COMMON}\",\n    hdrs = [\"tune.h\"],\n    tags = [\"manual\"],\n    visibility = [\"//visibility:public\"],\n)\n"
+        "# {HEADER}\n# The header every module includes.\n\nload(\"@rules_cc//cc:defs.bzl\", \"cc_library\")\n\ncc_library(\n    name = \"{COMMON}\",\n    hdrs = [\"tune.h\"],\n    tags = [\"manual\"],\n    visibility = [\"//visibility:public\"],\n)\n"
     )
 }
 
@@ -472,7 +472,7 @@ fn lib_build(n: &Names, p: &Program, j: usize) -> String {
     deps.extend(lib.crate_deps.iter().map(|&c| n.label(&n.krate(c))));
     let what = if lib.used { "" } else { " Nothing references it: the linker never loads its modules." };
     format!(
-        "# {HEADER}\n# Library {name} (layer {}).{what}\n\ncc_library(\n    name = \"{name}\",\n    srcs = {},\n    hdrs = [\"{name}.h\"],\n    linkstatic = True,\n    tags = [\"manual\"],\n    visibility = [\"//visibility:public\"],\n    deps = {},\n)\n",
+        "# {HEADER}\n# Library {name} (layer {}).{what}\n\nload(\"@rules_cc//cc:defs.bzl\", \"cc_library\")\n\ncc_library(\n    name = \"{name}\",\n    srcs = {},\n    hdrs = [\"{name}.h\"],\n    linkstatic = True,\n    tags = [\"manual\"],\n    visibility = [\"//visibility:public\"],\n    deps = {},\n)\n",
         lib.layer,
         string_list(&srcs, "    "),
         string_list(&deps, "    ")
@@ -487,7 +487,7 @@ fn crate_build(n: &Names, p: &Program, i: usize) -> String {
     let deps = string_list(&deps, "    ");
     if p.params.cpp_only {
         format!(
-            "# {HEADER}\n# {name}: the C++ equivalent of Rust crate {name} (--cpp-only).\n\ncc_library(\n    name = \"{name}\",\n    srcs = [\"{name}.cc\"],\n    linkstatic = True,\n    tags = [\"manual\"],\n    visibility = [\"//visibility:public\"],\n    deps = {deps},\n)\n"
+            "# {HEADER}\n# {name}: the C++ equivalent of Rust crate {name} (--cpp-only).\n\nload(\"@rules_cc//cc:defs.bzl\", \"cc_library\")\n\ncc_library(\n    name = \"{name}\",\n    srcs = [\"{name}.cc\"],\n    linkstatic = True,\n    tags = [\"manual\"],\n    visibility = [\"//visibility:public\"],\n    deps = {deps},\n)\n"
         )
     } else {
         format!(

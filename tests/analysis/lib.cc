@@ -1,0 +1,2 @@
+#include "tests/analysis/lib.h"
+int scale(int x) { return 3 * x; }

@@ -1,0 +1,2 @@
+#include "tests/analysis/lib.h"
+int main() { return scale(0); }

@@ -1,0 +1,2 @@
+extern "C" int offset(int x);
+int main() { return offset(-1); }

@@ -9,6 +9,7 @@ The crates' sources come from crates.io at test setup (tools/setup.sh: `cargo ve
 tests/realcode/Cargo.lock into tests/realcode/vendor, git-ignored)."""
 
 import json
+import subprocess
 
 import pytest
 
@@ -84,3 +85,17 @@ def test_calls_inlined_across_languages(built):
     # Without ThinLTO, Rust calls C++ through the GOT, and nothing is inlined across.
     base = functions(plain / "cpp_main")
     assert any("call" in i for i in base["realcode_mix"]), base["realcode_mix"]
+
+
+def test_as_a_shared_library(built):
+    """The same crates and zstd's C code in librealcode.so, which exports only realcode's C
+    API (its version script), with a thin link of its own; cpp_main linked against it prints
+    what the static cpp_main prints, from any directory."""
+    plain, thinlto = built
+    for out in (plain, thinlto):
+        assert run([str(out / "cpp_main_shared")], cwd="/") == run([str(out / "cpp_main")])
+        dynsym = subprocess.run(["nm", "-D", "--defined-only", str(out / "librealcode.so")], capture_output=True, text=True, check=True).stdout
+        exported = sorted(line.split()[-1] for line in dynsym.splitlines() if line.split()[1] in "TDBR")
+        assert exported == ["realcode_digit", "realcode_mix", "realcode_ratio", "realcode_report"], exported
+    plan = json.loads((thinlto / "librealcode.so.lto/plan.json").read_text())
+    assert len([m for m in plan["modules"] if "/_objs/zstd_c/" in m["module"]]) == 36

@@ -43,15 +43,19 @@ def bazel_tools_with_unzip_fdo():
     return (f"--override_repository=bazel_tools={copy}",)
 
 
-def train(tmp, step):
-    """Builds the program instrumented, runs it on [0, 200000) with `step`, and writes the
-    merged profile where the fdo_profile target of SCRATCH names it."""
-    raw = tmp / f"profraw-{step}"
+def train(step, target=f"//{PKG}:app", profile=PROFILE):
+    """Builds `target` instrumented, runs it (for tests/pgo, on [0, 200000) with `step`), and
+    writes the merged profile to `profile`."""
+    # One directory per program, outside the workspace and the same in every run: it is in
+    # the instrumented compiles' command lines, so a new one would rebuild them.
+    raw = Path(bazel_info("output_base")) / "thinlto-profraw" / target.split(":")[-1]
+    shutil.rmtree(raw, ignore_errors=True)
     flags = ("-c", "opt", "--copt=--target=x86_64-unknown-linux-gnu", f"--fdo_instrument={raw}", f"--//rules/settings:extra_rustc_flags=-Cprofile-generate={raw}")
-    bazel("build", *flags, f"//{PKG}:app")
-    run([str(bin_dir(*flags) / PKG / "app"), "200000", str(step)])
+    bazel("build", *flags, target)
+    package, name = target[2:].split(":")
+    run([str(bin_dir(*flags) / package / name), *(["200000", str(step)] if package == PKG else [])])
     assert list(raw.glob("*.profraw")), f"the instrumented program wrote no profile into {raw}"
-    subprocess.run([LLVM_PROFDATA, "merge", "-o", str(ROOT / PROFILE), str(raw)], check=True)
+    subprocess.run([LLVM_PROFDATA, "merge", "-o", str(ROOT / profile), str(raw)], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +63,11 @@ def built(tmp_path_factory):
     scratch = ROOT / SCRATCH
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    (scratch / "BUILD.bazel").write_text('fdo_profile(\n    name = "app",\n    profile = "app.profdata",\n    visibility = ["//visibility:public"],\n)\n')
+    (scratch / "BUILD.bazel").write_text("".join(
+        f'fdo_profile(\n    name = "{n}",\n    profile = "{n}.profdata",\n    visibility = ["//visibility:public"],\n)\n'
+        for n in ["app", "realcode"]))
     tmp = tmp_path_factory.mktemp("pgo")
-    train(tmp, step=2)
+    train(step=2)
     tools = bazel_tools_with_unzip_fdo()
     bazel("build", *THINLTO, f"//{PKG}:app")
     plain = tmp / "app_without_profile"
@@ -100,7 +106,7 @@ def test_rust_compiles_and_backends_read_the_declared_profile(built):
 
 def test_a_changed_profile_reruns_what_reads_it(built):
     tmp, tools, _, pgo = built
-    train(tmp, step=1)  # now odd inputs run too: pgo_cold is hot
+    train(step=1)  # now odd inputs run too: pgo_cold is hot
     log = tmp / "exec.json"
     bazel("build", *tools, *THINLTO, *USE, f"--execution_log_json_file={log}", f"//{PKG}:app")
     ran = {s["mnemonic"] for s in execution_log(log)}
@@ -108,3 +114,30 @@ def test_a_changed_profile_reruns_what_reads_it(built):
     assert {"CppCompile", "RustcCompile", "ThinLtoIndex", "ThinLtoBackend", "ThinLtoLink"} <= ran, ran
     assert any(s["commandArgs"][s["commandArgs"].index("--module") + 1].endswith("main.o") for s in backends)
     assert call_sites(functions(pgo), "pgo_cold") == [], "with the new profile pgo_cold is hot and inlined"
+
+
+def test_real_code_trained_and_optimized_with_its_profile(built):
+    """tests/realcode (serde_json, zstd's C code, crc32fast, C++ with exceptions): one run of
+    the instrumented program profiles C, C++ and Rust functions alike, and the program built
+    with that profile prints what it prints without."""
+    tmp, tools, _, _ = built
+    target, profile = "//tests/realcode:cpp_main", f"{SCRATCH}/realcode.profdata"
+    if not (ROOT / "tests/realcode/vendor/serde-1.0.219").is_dir():
+        pytest.fail("tests/realcode/vendor is missing its crates: run tools/setup.sh")
+    train(1, target, profile)
+    shown = subprocess.run([LLVM_PROFDATA, "show", "--all-functions", str(ROOT / profile)], capture_output=True, text=True, check=True).stdout
+    counted = [line.strip().rstrip(":") for line in shown.splitlines() if line.startswith("  ") and line.rstrip().endswith(":") and not line.startswith("   ")]
+    assert any(f.startswith("ZSTD_") for f in counted), "no zstd C function in the profile"
+    assert any("serde_json" in f for f in counted), "no serde_json function in the profile"
+    assert "main" in counted
+    binary = bin_dir(*THINLTO) / "tests/realcode/cpp_main"
+    bazel("build", *THINLTO, target)
+    without, without_code = run([str(binary)]), functions(binary)
+    use = (f"--fdo_profile=//{SCRATCH}:realcode", f"--//rules/settings:fdo_profile=//{SCRATCH}:realcode")
+    bazel("build", *tools, *THINLTO, *use, target)
+    assert run([str(binary)]) == without
+    # The profile changed code generation in C modules and in Rust modules.
+    code = functions(binary)
+    changed = [f for f in code if f in without_code and code[f] != without_code[f]]
+    assert any(f.startswith("ZSTD_") for f in changed), changed[:20]
+    assert any(f.startswith(("_ZN", "_R")) for f in changed), changed[:20]

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-apt_pkgs=(clang-22 lld-22 llvm-22 libclang-rt-22-dev bazel-bootstrap bazel-platforms bazel-rules-cc bazel-skylib)
+apt_pkgs=(clang-22 lld-22 llvm-22 libclang-rt-22-dev bazel-bootstrap bazel-platforms bazel-rules-cc bazel-skylib chromium)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -10,6 +10,7 @@ tools/demo.sh, and a command line:
 """
 
 import collections
+import hashlib
 import json
 import os
 import re
@@ -102,16 +103,22 @@ def execution_log(path):
 
 
 def read_pack(path):
-    """The members of an import pack (tools/thinlto/src/pack.rs), as {exec path: bytes}, in order."""
+    """The members of an import pack (tools/thinlto/src/pack.rs), as {exec path: bytes}, in
+    order; format 2's digests are checked."""
     data = Path(path).read_bytes()
     header, sep, body = data.partition(b"\n\n")
     assert sep, f"{path}: no end of header"
     lines = header.decode().split("\n")
-    assert lines[0] == "thinlto-pack 1", f"{path}: {lines[0]!r}"
+    version = {"thinlto-pack 1": 1, "thinlto-pack 2": 2}.get(lines[0])
+    assert version, f"{path}: {lines[0]!r}"
     members, offset = {}, 0
-    for line in lines[1:]:
-        size, name = line.split(" ", 1)
+    for line in lines[1 + (version == 2):]:  # format 2: then "<sha256> <module>"
+        if version == 2:
+            size, digest, name = line.split(" ", 2)
+        else:
+            (size, name), digest = line.split(" ", 1), None
         members[name] = body[offset:offset + int(size)]
+        assert digest is None or hashlib.sha256(members[name]).hexdigest() == digest, f"{path}: {name} does not match its digest"
         offset += int(size)
     assert offset == len(body), f"{path}: {len(body) - offset} bytes unaccounted for"
     return members

@@ -168,6 +168,7 @@ def _link_thinlto(ctx, cc_info):
     # Per module, the files the thin link and the backend write, named here and nowhere else:
     # the manifest tells the helper where each goes.
     split_dwarf = ctx.attr._split_dwarf[BuildSettingInfo].value
+    remarks = ctx.attr._thinlto_remarks[BuildSettingInfo].value
     modules = {}
     for b in bitcode:
         rest = lto_dir + "/" + _module_rest(ctx, b)
@@ -178,6 +179,7 @@ def _link_thinlto(ctx, cc_info):
             imports = ctx.actions.declare_file(rest + ".imports"),
             object = ctx.actions.declare_file(rest),
             pack = ctx.actions.declare_file(rest + ".pack"),
+            remarks = ctx.actions.declare_file(rest + ".remarks.yaml") if remarks else None,
             flags = flags_of.get(b, []),
         )
     for entry in inputs:
@@ -200,6 +202,7 @@ def _link_thinlto(ctx, cc_info):
             members = ctx.actions.declare_directory(base + "members"),
             outputs = ctx.actions.declare_directory(base + "lto"),
             objects = ctx.actions.declare_directory(base + "objects"),
+            remarks = ctx.actions.declare_directory(base + "remarks") if remarks else None,
         )
         archives.append(x)
         entry.update({"archive": x.archive.path, "fragment": x.fragment.path, "members": x.members.path, "objects": x.objects.path, "outputs": x.outputs.path})
@@ -247,7 +250,7 @@ def _link_thinlto(ctx, cc_info):
     # A shared library's code is position-independent, whatever its modules' compiles said.
     compiler = [tc.clang, "--target=" + tc.target, "-O" + opt_level(ctx)] + (["-fPIC"] if ctx.attr.linkshared else [])
 
-    # The build's profile (--fdo_optimize) reaches every backend, C++ and Rust modules alike.
+    # The build's profile (//rules/settings:fdo_profile) reaches every backend, C++ and Rust modules alike.
     profile = fdo_profile(ctx)
     profile_flags, profile_files = (profile.backend_flags, [profile.file]) if profile else ([], [])
     for m in modules.values():
@@ -255,6 +258,8 @@ def _link_thinlto(ctx, cc_info):
         args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--import-pack", m.pack, "--out", m.object])
         if m.dwo:
             args.add("--dwo", m.dwo)
+        if m.remarks:
+            args.add("--remarks", m.remarks)
         args.add("--")
         args.add_all(compiler)
 
@@ -266,7 +271,7 @@ def _link_thinlto(ctx, cc_info):
             executable = helper,
             arguments = [args],
             inputs = depset([m.bitcode, m.index, m.imports, m.pack] + profile_files, transitive = [tc.tool_files]),
-            outputs = [m.object] + ([m.dwo] if m.dwo else []),
+            outputs = [m.object] + ([m.dwo] if m.dwo else []) + ([m.remarks] if m.remarks else []),
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
@@ -275,6 +280,8 @@ def _link_thinlto(ctx, cc_info):
     for x in archives:
         args = ctx.actions.args()
         args.add_all(["archive-backends", "--fragment", x.fragment, "--members", x.members.path, "--outputs", x.outputs.path, "--objects", x.objects.path])
+        if x.remarks:
+            args.add("--remarks-dir", x.remarks.path)
         args.add("--")
         args.add_all(compiler)
         args.add_all(profile_flags)
@@ -283,7 +290,7 @@ def _link_thinlto(ctx, cc_info):
             executable = helper,
             arguments = [args],
             inputs = depset([x.fragment, x.members, x.outputs] + profile_files, transitive = [tc.tool_files]),
-            outputs = [x.objects],
+            outputs = [x.objects] + ([x.remarks] if x.remarks else []),
             execution_requirements = UNSANDBOXED,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backends of the members of {}".format(x.archive.short_path),
@@ -300,7 +307,25 @@ def _link_thinlto(ctx, cc_info):
         progress_message = "ThinLTO final link of {}".format(ctx.label),
         **run
     )
-    return out, struct(files = [manifest, plan, final_params], dwo = [m.dwo for m in modules.values() if m.dwo])
+
+    # The HTML report (output group thinlto_report): built only when asked for.
+    report = ctx.actions.declare_file(lto_dir + "/report.html")
+    remark_files = [m.remarks for m in modules.values() if m.remarks] + [x.remarks for x in archives if x.remarks]
+    report_args = ctx.actions.args()
+    report_args.add_all(["report", "--plan", plan, "--manifest", manifest, "--out", report])
+    report_args.add_all(remark_files, before_each = "--remarks", expand_directories = False)
+    report_args.use_param_file("@%s", use_always = True)
+    report_args.set_param_file_format("multiline")
+    ctx.actions.run(
+        executable = helper,
+        arguments = [report_args],
+        inputs = depset([plan, manifest] + bitcode + [m.index for m in modules.values()] + [m.pack for m in modules.values()] + extracted + [x.outputs for x in archives] + remark_files),
+        outputs = [report],
+        mnemonic = "ThinLtoReport",
+        progress_message = "ThinLTO report of {}".format(ctx.label),
+        **run
+    )
+    return out, struct(files = [manifest, plan, final_params], dwo = [m.dwo for m in modules.values() if m.dwo], report = [report])
 
 def _linkopts(ctx):
     """The binary's linkopts, with $(location) of additional_linker_inputs expanded."""
@@ -312,14 +337,15 @@ def _thinlto_binary_impl(ctx):
     if thin_lto_enabled(ctx):
         executable, lto = _link_thinlto(ctx, cc_info)
     else:
-        executable, lto = _link_native(ctx, cc_info), struct(files = [], dwo = [])
+        executable, lto = _link_native(ctx, cc_info), struct(files = [], dwo = [], report = [])
     runfiles = ctx.runfiles(files = ctx.files.data)
     for d in ctx.attr.deps + ctx.attr.data:
         runfiles = runfiles.merge(d[DefaultInfo].default_runfiles)
     providers = [
         DefaultInfo(executable = executable, files = depset([executable]), runfiles = runfiles),
-        # `thinlto`: what the thin link planned; `dwo`: split DWARF of the backends (for dwp).
-        OutputGroupInfo(thinlto = depset(lto.files), dwo = depset(lto.dwo)),
+        # `thinlto`: what the thin link planned; `dwo`: split DWARF of the backends (for dwp);
+        # `thinlto_report`: the HTML report (docs/report.md).
+        OutputGroupInfo(thinlto = depset(lto.files), dwo = depset(lto.dwo), thinlto_report = depset(lto.report)),
     ]
     env = {k: ctx.expand_location(v, ctx.attr.data) for k, v in ctx.attr.env.items()}
     if env or ctx.attr._is_test:
@@ -340,6 +366,7 @@ _LINK_ATTRS = dict(dict(PROFILE_ATTRS, **CC_TOOLCHAIN_ATTRS), **{
     "malloc": attr.label(providers = [CcInfo], aspects = [bitcode_aspect], doc = "The malloc implementation to link (as cc_binary's malloc)."),
     "stamp": attr.int(default = -1, doc = "Accepted as cc_binary takes it; these links build no linkstamps."),
     "_split_dwarf": attr.label(default = Label("//rules/settings:split_dwarf")),
+    "_thinlto_remarks": attr.label(default = Label("//rules/settings:thinlto_remarks")),
 })
 
 # Optional: an ordinary link needs only the C++ toolchain; thin_lto asks for this one.

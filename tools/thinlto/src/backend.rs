@@ -37,9 +37,26 @@ pub struct BackendRequest<'a> {
     /// Split DWARF: where the object's `.dwo` goes (its skeleton unit names it
     /// by this path).
     pub dwo: Option<&'a ExecPath>,
+    /// The module's own plan, with the digests the thin link took of the
+    /// module and its imports (Buck2); see [`crate::stale`].
+    pub module_plan: Option<&'a ExecPath>,
+    /// Where to write the backend's optimization remarks (YAML), if asked.
+    pub remarks: Option<&'a Remarks<'a>>,
     /// The compiler and its flags (target, optimisation level, ...).
     pub compiler: &'a [String],
 }
+
+/// Optimization remarks a backend writes on request (`--remarks`): clang's
+/// YAML records of the passes `passes` (a regex; the inliner by default),
+/// for `thinlto report`.
+pub struct Remarks<'a> {
+    pub output: &'a ExecPath,
+    pub passes: &'a str,
+}
+
+/// What a backend's remarks file is called next to its object, by convention
+/// (`thinlto report` finds it there): `<object>.remarks.yaml`.
+pub const REMARKS_SUFFIX: &str = ".remarks.yaml";
 
 /// The flags the helper adds to every backend: the code layout lld's
 /// in-process ThinLTO uses, so the output matches it function by function.
@@ -77,6 +94,16 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         }
         None => None,
     };
+    // A thin link that no longer matches its inputs makes LLVM import less, silently.
+    crate::stale::check(&crate::stale::BackendInputs {
+        exec_root: root,
+        module: req.module,
+        index: req.index,
+        imports_file: req.imports,
+        imports: &imports,
+        pack: pack.as_ref().zip(req.import_pack),
+        module_plan: req.module_plan,
+    })?;
     // Where the exec root already holds every member of the pack byte for byte (a local,
     // unsandboxed action), clang reads them there, as from the pack: nothing to unpack.
     // Anywhere else (a sandbox, a remote worker, a stale file) it gets the pack's copies.
@@ -114,6 +141,11 @@ pub fn run(req: &BackendRequest) -> Result<()> {
     let produced = work.path().join("backend.o");
 
     let mut argv: Vec<String> = req.compiler.to_vec();
+    // A compiler given as a path relative to the exec root (a toolchain's label tool) must
+    // still resolve where clang runs, which may be the work directory.
+    if !Path::new(&argv[0]).is_absolute() && argv[0].contains('/') {
+        argv[0] = abs_root.join(&argv[0]).to_string_lossy().into_owned();
+    }
     argv.extend(SECTION_FLAGS.iter().map(|s| s.to_string()));
     argv.extend([
         "-c".to_string(),
@@ -131,6 +163,14 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         argv.push(dwo.to_string());
         argv.extend(["-Xclang", "-split-dwarf-output", "-Xclang"].map(String::from));
         argv.push(out_dir_arg.join("backend.dwo").to_string_lossy().into_owned());
+    }
+    if let Some(remarks) = req.remarks {
+        // Into the work directory too (a relative path: nothing absolute on the command line).
+        argv.extend([
+            "-fsave-optimization-record=yaml".to_string(),
+            format!("-foptimization-record-file={}", out_dir_arg.join("backend.remarks.yaml").display()),
+            format!("-foptimization-record-passes={}", remarks.passes),
+        ]);
     }
     let ran = command::run(&argv, Some(&cwd), &format!("backend for '{}'", req.module))?;
     if ran.stderr.contains(SILENT_FAILURE) || ran.stderr.contains("error:") {
@@ -154,17 +194,42 @@ pub fn run(req: &BackendRequest) -> Result<()> {
         }
         atomic::rename(&produced_dwo, &dwo.under(root))?;
     }
+    if let Some(remarks) = req.remarks {
+        // clang creates the file even when it has no remark to write.
+        let produced_remarks = work.path().join("backend.remarks.yaml");
+        if !produced_remarks.exists() {
+            bail!("backend for '{}' was asked for optimization remarks but wrote none", req.module);
+        }
+        atomic::rename(&produced_remarks, &remarks.output.under(root))?;
+    }
     atomic::rename(&produced, &out_disk)
 }
 
 /// Runs the backend of every bitcode member of an extracted archive, from its
 /// pack, into the archive's objects directory (created even when no member is
 /// bitcode: build systems declare it).
-pub fn run_archive(exec_root: &Path, archive: &crate::manifest::Extracted, compiler: &[String]) -> Result<()> {
+///
+/// With `remarks` (a directory and the passes), each member `M`'s remarks go
+/// to `DIR/M.remarks.yaml` (the directory created even when empty).
+pub fn run_archive(
+    exec_root: &Path,
+    archive: &crate::manifest::Extracted,
+    remarks: Option<(&crate::execpath::ExecDir, &str)>,
+    compiler: &[String],
+) -> Result<()> {
     let objects = archive.objects.under(exec_root);
     std::fs::create_dir_all(&objects).with_context(|| format!("cannot create directory '{}'", objects.display()))?;
+    if let Some((dir, _)) = remarks {
+        let disk = dir.under(exec_root);
+        std::fs::create_dir_all(&disk).with_context(|| format!("cannot create directory '{}'", disk.display()))?;
+    }
     for member in archive.members(exec_root)? {
         if let crate::manifest::Input::Bitcode(m) = member {
+            let output = remarks.map(|(dir, _)| {
+                let name = m.outputs.object.strip_dir(&archive.objects).unwrap_or_else(|| m.outputs.object.clone());
+                name.with_suffix(REMARKS_SUFFIX).prefixed(dir)
+            });
+            let remarks = remarks.zip(output.as_ref()).map(|((_, passes), output)| Remarks { output, passes });
             run(&BackendRequest {
                 exec_root,
                 module: &m.path,
@@ -173,6 +238,8 @@ pub fn run_archive(exec_root: &Path, archive: &crate::manifest::Extracted, compi
                 import_pack: m.outputs.pack.as_ref(),
                 output: &m.outputs.object,
                 dwo: None,
+                module_plan: None,
+                remarks: remarks.as_ref(),
                 compiler,
             })?;
         }

@@ -21,6 +21,19 @@ pub struct ExecRoot {
     pub exec_root: PathBuf,
 }
 
+/// Optimization remarks of one backend, for `thinlto report` (off by default:
+/// a normal build pays nothing).
+#[derive(Debug, Args)]
+pub struct RemarksArgs {
+    /// Write the backend's optimization remarks (clang's YAML records) here;
+    /// `thinlto report` looks for them at `<object>.remarks.yaml`.
+    #[arg(long, value_name = "FILE")]
+    pub remarks: Option<String>,
+    /// The passes whose remarks to write (a regex, as clang's -foptimization-record-passes).
+    #[arg(long, default_value = "inline", value_name = "REGEX", requires = "remarks")]
+    pub remarks_passes: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the thin link (index only) for a manifest; write each module's
@@ -64,6 +77,13 @@ pub enum Command {
         /// skeleton unit names it by this path).
         #[arg(long)]
         dwo: Option<String>,
+        /// The module's own plan (written by `index` where the manifest
+        /// declares one): the backend checks its module and imports against
+        /// the digests the thin link recorded there.
+        #[arg(long)]
+        module_plan: Option<String>,
+        #[command(flatten)]
+        remarks: RemarksArgs,
         /// The compiler and its flags.
         #[arg(last = true, required = true)]
         compiler: Vec<String>,
@@ -86,20 +106,15 @@ pub enum Command {
         /// Where to write the members' objects.
         #[arg(long)]
         objects: String,
+        /// Write each member M's optimization remarks to DIR/M.remarks.yaml.
+        #[arg(long, value_name = "DIR")]
+        remarks_dir: Option<String>,
+        /// The passes whose remarks to write (a regex, as clang's -foptimization-record-passes).
+        #[arg(long, default_value = "inline", value_name = "REGEX")]
+        remarks_passes: String,
         /// The compiler and its flags.
         #[arg(last = true, required = true)]
         compiler: Vec<String>,
-    },
-    /// Run rustc with environment variables that hold exec-root-relative paths
-    /// made absolute (OUT_DIR: `include!` resolves a relative path against the
-    /// including file) and the exec root remapped to `.` in what it records.
-    Rustc {
-        /// A variable to make absolute (repeatable).
-        #[arg(long = "absolute-env")]
-        absolute_env: Vec<String>,
-        /// rustc and its arguments.
-        #[arg(last = true, required = true)]
-        rustc: Vec<String>,
     },
     /// Run the final link from the param file `index` wrote.
     Link {
@@ -123,11 +138,52 @@ pub enum Command {
         #[arg(long)]
         fragment: PathBuf,
     },
-    /// Explain a plan: what was loaded, what each backend imports.
+    /// Explain a plan: what was loaded, what each backend imports; with
+    /// --why, why one module is imported where it is, or where one function
+    /// went.
     Explain {
         #[arg(long)]
         plan: PathBuf,
+        /// A module (its path, or its path's end) or a symbol (as linked, or
+        /// demangled): which modules import it and what they take from it,
+        /// or which backends imported the function and whether it was inlined.
+        #[arg(long, value_name = "MODULE_OR_SYMBOL")]
+        why: Option<String>,
+        #[command(flatten)]
+        inputs: ReportInputs,
     },
+    /// Write one self-contained HTML file showing what ThinLTO did to a
+    /// program: the import graph by target and by module and why each import
+    /// was made, each backend's inputs and time, the critical path, inlining
+    /// across the language boundary, modules never loaded or never imported,
+    /// and stale backends (docs/report.md).
+    Report {
+        #[arg(long)]
+        plan: PathBuf,
+        #[command(flatten)]
+        inputs: ReportInputs,
+        /// The timings of the steps: JSON lines, `{"module": PATH, "seconds": S}`,
+        /// `{"step": "index"|"link", "seconds": S}`, or what THINLTO_TIMINGS appends.
+        #[arg(long, value_name = "FILE")]
+        timings: Option<PathBuf>,
+        /// Write the report (HTML) here.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// What `report` and `explain --why` read besides the plan.
+#[derive(Debug, Args)]
+pub struct ReportInputs {
+    /// The link's manifest: which modules are lazy members, where packs are.
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub root: ExecRoot,
+    /// The backends' optimization remarks (`backend --remarks`): files, or
+    /// directories searched for `*.yaml`. Repeatable.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub remarks: Vec<PathBuf>,
 }
 
 impl Command {
@@ -138,9 +194,9 @@ impl Command {
             Command::Backend { .. } => "backend",
             Command::ArchiveBackends { .. } => "archive-backends",
             Command::Link { .. } => "link",
-            Command::Rustc { .. } => "rustc",
             Command::Extract { .. } => "extract",
             Command::Explain { .. } => "explain",
+            Command::Report { .. } => "report",
         }
     }
 }

@@ -9,8 +9,10 @@
 
 pub mod atomic;
 pub mod backend;
+pub mod bitcode;
 pub mod cli;
 pub mod command;
+pub mod digest;
 pub mod execpath;
 pub mod explain;
 pub mod extract;
@@ -21,5 +23,8 @@ pub mod manifest;
 pub mod pack;
 pub mod paramfile;
 pub mod plan;
+pub mod remarks;
+pub mod report;
+pub mod stale;
 pub mod thin_link;
 pub mod timings;

@@ -3,7 +3,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use thinlto::cli::{Cli, Command};
 use thinlto::execpath::{ExecDir, ExecPath};
-use thinlto::{atomic, backend, explain, extract, final_link, manifest, plan, thin_link, timings};
+use thinlto::{atomic, backend, explain, extract, final_link, manifest, plan, report, thin_link, timings};
 
 fn main() -> ExitCode {
     let args = match expand_param_files(std::env::args().collect()) {
@@ -46,10 +46,27 @@ fn exec_path(s: &str, what: &str) -> Result<ExecPath> {
     ExecPath::new(s).with_context(|| format!("--{what}"))
 }
 
+/// What `report` and `explain --why` show, read from the plan and `inputs`.
+fn report_model(
+    plan: &plan::Plan,
+    inputs: &thinlto::cli::ReportInputs,
+    timings: Option<&std::path::Path>,
+) -> Result<report::Model> {
+    let manifest = inputs.manifest.as_ref().map(|m| manifest::Manifest::load(m, &inputs.root.exec_root)).transpose()?;
+    report::gather(&report::Inputs {
+        plan,
+        manifest: manifest.as_ref(),
+        exec_root: &inputs.root.exec_root,
+        remarks: &inputs.remarks,
+        timings,
+    })
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Index { manifest, root, plan, final_link_params } => {
             let m = manifest::Manifest::load(&manifest, &root.exec_root)?;
+            timings::note("output", m.output.as_str());
             thin_link::index(&thin_link::IndexRequest {
                 manifest: &m,
                 exec_root: &root.exec_root,
@@ -57,7 +74,11 @@ fn run(cli: Cli) -> Result<()> {
                 final_link_params: &exec_path(&final_link_params, "final-link-params")?,
             })?;
         }
-        Command::Backend { root, module, index, imports, import_pack, out, dwo, compiler } => {
+        Command::Backend { root, module, index, imports, import_pack, out, dwo, module_plan, remarks, compiler } => {
+            timings::note("module", &module);
+            let remarks_out = remarks.remarks.map(|s| exec_path(&s, "remarks")).transpose()?;
+            let remarks =
+                remarks_out.as_ref().map(|output| backend::Remarks { output, passes: &remarks.remarks_passes });
             backend::run(&backend::BackendRequest {
                 exec_root: &root.exec_root,
                 module: &exec_path(&module, "module")?,
@@ -66,10 +87,21 @@ fn run(cli: Cli) -> Result<()> {
                 import_pack: import_pack.map(|s| exec_path(&s, "import-pack")).transpose()?.as_ref(),
                 output: &exec_path(&out, "out")?,
                 dwo: dwo.map(|s| exec_path(&s, "dwo")).transpose()?.as_ref(),
+                module_plan: module_plan.map(|s| exec_path(&s, "module-plan")).transpose()?.as_ref(),
+                remarks: remarks.as_ref(),
                 compiler: &compiler,
             })?;
         }
-        Command::ArchiveBackends { root, fragment, members, outputs, objects, compiler } => {
+        Command::ArchiveBackends {
+            root,
+            fragment,
+            members,
+            outputs,
+            objects,
+            remarks_dir,
+            remarks_passes,
+            compiler,
+        } => {
             let dir = |s: &str, what: &str| ExecDir::new(s).with_context(|| format!("--{what}"));
             let fragment = exec_path(&fragment, "fragment")?;
             let archive = extract::Fragment::read(&fragment.under(&root.exec_root))?.archive;
@@ -82,24 +114,13 @@ fn run(cli: Cli) -> Result<()> {
                 objects: dir(&objects, "objects")?,
                 owner: None,
             };
-            backend::run_archive(&root.exec_root, &extracted, &compiler)?;
-        }
-        Command::Rustc { absolute_env, rustc } => {
-            let cwd = std::env::current_dir().context("cannot read the current directory")?;
-            let (program, args) = rustc.split_first().expect("clap requires it");
-            let mut cmd = std::process::Command::new(program);
-            cmd.args(args).arg(format!("--remap-path-prefix={}=.", cwd.display()));
-            for name in &absolute_env {
-                let value = std::env::var_os(name).with_context(|| format!("--absolute-env {name}: not set"))?;
-                cmd.env(name, cwd.join(value));
-            }
-            let status = cmd.status().with_context(|| format!("cannot run '{program}'"))?;
-            if !status.success() {
-                anyhow::bail!("rustc failed ({status})");
-            }
+            let remarks_dir = remarks_dir.map(|s| dir(&s, "remarks-dir")).transpose()?;
+            let remarks = remarks_dir.as_ref().map(|d| (d, remarks_passes.as_str()));
+            backend::run_archive(&root.exec_root, &extracted, remarks, &compiler)?;
         }
         Command::Link { manifest, root, params } => {
             let m = manifest::Manifest::load(&manifest, &root.exec_root)?;
+            timings::note("output", m.output.as_str());
             final_link::link(&m, &root.exec_root, &params)?;
         }
         Command::Extract { root, archive, out_dir, fragment } => {
@@ -114,8 +135,18 @@ fn run(cli: Cli) -> Result<()> {
             bytes.push(b'\n');
             atomic::write(&root.exec_root.join(fragment), &bytes)?;
         }
-        Command::Explain { plan } => {
+        Command::Explain { plan, why: None, .. } => {
             print!("{}", explain::explain(&plan::Plan::read(&plan)?));
+        }
+        Command::Explain { plan, why: Some(why), inputs } => {
+            let plan = plan::Plan::read(&plan)?;
+            let model = report_model(&plan, &inputs, None)?;
+            print!("{}", explain::why(&model, &why)?);
+        }
+        Command::Report { plan, inputs, timings, out } => {
+            let plan = plan::Plan::read(&plan)?;
+            let model = report_model(&plan, &inputs, timings.as_deref())?;
+            atomic::write(&out, report::render(&model).as_bytes())?;
         }
     }
     Ok(())

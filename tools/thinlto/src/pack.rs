@@ -13,27 +13,40 @@
 //! The format is a text header, then the members' bytes back to back:
 //!
 //! ```text
-//! thinlto-pack 1\n
-//! <size> <exec-root path>\n      one line per member, sorted by path
+//! thinlto-pack 2\n
+//! <sha256> <exec-root path>\n            the backend's own module, as the thin link indexed it
+//! <size> <sha256> <exec-root path>\n     one line per member, sorted by path
 //! \n
 //! <bytes of the first member><bytes of the second member>...
 //! ```
 //!
+//! Each `<sha256>` is the SHA-256 of the module's bitcode when the thin link
+//! read it (64 lowercase hex digits, [`crate::digest`]): the backend checks
+//! its own module against the first line (a module changed after the thin
+//! link gets a stale index and imports, which LLVM does not notice) and each
+//! member's bytes against its line ([`crate::stale`]). Version 1 packs
+//! (`thinlto-pack 1`, lines `<size> <path>`, no digests, no module line) are
+//! still read; the thin link writes version 2.
+//!
 //! Nothing in it depends on the machine or the time: the same imports give
 //! the same pack byte for byte.
 
+use crate::digest::Digest;
 use crate::execpath::{ExecPath, ExecPathError};
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"thinlto-pack 1\n";
+/// The first line of a version 1 pack (read, no longer written).
+const MAGIC_V1: &[u8] = b"thinlto-pack 1\n";
+/// The first line of the packs the thin link writes.
+const MAGIC: &[u8] = b"thinlto-pack 2\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     #[error("cannot read pack '{file}': {source}")]
     Read { file: PathBuf, source: std::io::Error },
-    #[error("'{file}' is not an import pack (no 'thinlto-pack 1' header line)")]
+    #[error("'{file}' is not an import pack (no 'thinlto-pack 2' or 'thinlto-pack 1' header line)")]
     NotAPack { file: PathBuf },
     #[error("pack '{file}' header line {line}: {reason}")]
     BadHeader { file: PathBuf, line: usize, reason: String },
@@ -47,13 +60,30 @@ pub enum PackError {
     SizesOverflow { file: PathBuf },
     #[error("pack '{file}' has {extra} bytes after its last member")]
     TrailingBytes { file: PathBuf, extra: u64 },
+    #[error(
+        "pack '{file}': the bytes of member '{path}' do not match the digest in its header \
+         (header {expected}, bytes {actual}): a corrupt pack"
+    )]
+    MemberDigest { file: PathBuf, path: String, expected: Digest, actual: Digest },
 }
 
 /// A pack read into memory.
 #[derive(Debug)]
 pub struct Pack {
     bytes: Vec<u8>,
+    /// Version 2: the backend's own module and its digest when the thin link read it.
+    module: Option<(ExecPath, Digest)>,
     members: Vec<(ExecPath, Range<usize>)>,
+    /// Version 2: each member's digest, in the order of `members`.
+    digests: Vec<Digest>,
+}
+
+/// One member to [`write`]: its exec-root path, where to read it now, and
+/// the digest the thin link took of it.
+pub struct Member<'a> {
+    pub path: &'a ExecPath,
+    pub source: PathBuf,
+    pub digest: Digest,
 }
 
 impl Pack {
@@ -65,12 +95,15 @@ impl Pack {
     /// Parses the bytes of a pack; `file` is only used in messages.
     pub fn parse(file: &Path, bytes: Vec<u8>) -> Result<Pack, PackError> {
         let file = || file.to_path_buf();
-        if !bytes.starts_with(MAGIC) {
+        let v2 = bytes.starts_with(MAGIC);
+        if !v2 && !bytes.starts_with(MAGIC_V1) {
             return Err(PackError::NotAPack { file: file() });
         }
         let mut pos = MAGIC.len();
         let mut line = 1;
+        let mut module = None;
         let mut sizes: Vec<(ExecPath, u64)> = Vec::new();
+        let mut digests = Vec::new();
         loop {
             line += 1;
             let Some(len) = bytes[pos..].iter().position(|&c| c == b'\n') else {
@@ -83,13 +116,38 @@ impl Pack {
             let raw = &bytes[pos..pos + len];
             pos += len + 1;
             if raw.is_empty() {
+                if v2 && module.is_none() {
+                    return Err(PackError::BadHeader {
+                        file: file(),
+                        line,
+                        reason: "expected the module line '<sha256> <path>'".into(),
+                    });
+                }
                 break;
             }
             let bad = |reason: &str| PackError::BadHeader { file: file(), line, reason: reason.to_string() };
             let text = std::str::from_utf8(raw).map_err(|_| bad("not valid UTF-8"))?;
-            let (size, path) = text.split_once(' ').ok_or_else(|| bad("expected '<size> <path>'"))?;
+            let digest = |s: &str| {
+                Digest::parse(s).ok_or_else(|| bad(&format!("'{s}' is not a SHA-256 digest (64 lowercase hex digits)")))
+            };
+            let path = |s: &str| ExecPath::new(s).map_err(|source| PackError::BadPath { file: file(), line, source });
+            if v2 && module.is_none() {
+                let (d, p) = text.split_once(' ').ok_or_else(|| bad("expected the module line '<sha256> <path>'"))?;
+                module = Some((path(p)?, digest(d)?));
+                continue;
+            }
+            let (size, rest) = text.split_once(' ').ok_or_else(|| {
+                bad(if v2 { "expected '<size> <sha256> <path>'" } else { "expected '<size> <path>'" })
+            })?;
             let size: u64 = size.parse().map_err(|_| bad(&format!("size '{size}' is not a number")))?;
-            let path = ExecPath::new(path).map_err(|source| PackError::BadPath { file: file(), line, source })?;
+            let rest = if v2 {
+                let (d, p) = rest.split_once(' ').ok_or_else(|| bad("expected '<size> <sha256> <path>'"))?;
+                digests.push(digest(d)?);
+                p
+            } else {
+                rest
+            };
+            let path = path(rest)?;
             if sizes.last().is_some_and(|(last, _)| *last >= path) {
                 return Err(PackError::Unsorted { file: file(), line, path: path.to_string() });
             }
@@ -115,7 +173,36 @@ impl Pack {
             members.push((path, pos..end));
             pos = end;
         }
-        Ok(Pack { bytes, members })
+        Ok(Pack { bytes, module, members, digests })
+    }
+
+    /// The backend's own module and its digest when the thin link read it
+    /// (version 2 packs; `None` for version 1).
+    pub fn module(&self) -> Option<(&ExecPath, &Digest)> {
+        self.module.as_ref().map(|(p, d)| (p, d))
+    }
+
+    /// The digest the thin link took of member `path` (version 2 packs).
+    pub fn digest(&self, path: &ExecPath) -> Option<&Digest> {
+        let i = self.members.binary_search_by(|(p, _)| p.cmp(path)).ok()?;
+        self.digests.get(i)
+    }
+
+    /// Checks every member's bytes against its digest (version 2 packs; a
+    /// version 1 pack has none to check). `file` is only used in messages.
+    pub fn verify_members(&self, file: &Path) -> Result<(), PackError> {
+        for ((path, range), expected) in self.members.iter().zip(&self.digests) {
+            let actual = Digest::of(&self.bytes[range.clone()]);
+            if actual != *expected {
+                return Err(PackError::MemberDigest {
+                    file: file.to_path_buf(),
+                    path: path.to_string(),
+                    expected: *expected,
+                    actual,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The members' paths, sorted.
@@ -159,19 +246,22 @@ impl Pack {
     }
 }
 
-/// Writes a pack of `members` (each an exec-root path and where to read it
-/// now) to `w`. A member whose size changes while it is copied is an error.
-pub fn write(w: &mut dyn Write, members: &[(&ExecPath, PathBuf)]) -> std::io::Result<()> {
-    let mut sorted: Vec<&(&ExecPath, PathBuf)> = members.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
-    sorted.dedup_by(|a, b| a.0 == b.0);
+/// Writes a pack for the backend of `module` (whose digest the thin link
+/// took: `module_digest`) holding `members` to `w`. A member whose size
+/// changes while it is copied is an error.
+pub fn write(w: &mut dyn Write, module: &ExecPath, module_digest: &Digest, members: &[Member]) -> std::io::Result<()> {
+    let mut sorted: Vec<&Member> = members.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(b.path));
+    sorted.dedup_by(|a, b| a.path == b.path);
     let mut files = Vec::with_capacity(sorted.len());
     let mut header = MAGIC.to_vec();
-    for (path, source) in sorted {
+    header.extend_from_slice(format!("{module_digest} {module}\n").as_bytes());
+    for m in sorted {
+        let source = &m.source;
         let f = std::fs::File::open(source)
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot read '{}': {e}", source.display())))?;
         let size = f.metadata()?.len();
-        header.extend_from_slice(format!("{size} {path}\n").as_bytes());
+        header.extend_from_slice(format!("{size} {} {}\n", m.digest, m.path).as_bytes());
         files.push((f, size, source));
     }
     header.push(b'\n');
@@ -200,10 +290,23 @@ mod tests {
             std::fs::create_dir_all(disk.parent().unwrap()).unwrap();
             std::fs::write(disk, bytes).unwrap();
         }
-        let members: Vec<(&ExecPath, PathBuf)> = paths.iter().map(|p| (p, p.under(dir.path()))).collect();
+        let members: Vec<Member> = paths
+            .iter()
+            .zip(files)
+            .map(|(p, (_, bytes))| Member { path: p, source: p.under(dir.path()), digest: Digest::of(bytes) })
+            .collect();
         let mut out = Vec::new();
-        write(&mut out, &members).unwrap();
+        write(&mut out, &ExecPath::new("out/m.o").unwrap(), &Digest::of(b"M"), &members).unwrap();
         (dir, out)
+    }
+
+    /// The header line of a member with `bytes` at `path`.
+    fn line(bytes: &[u8], path: &str) -> String {
+        format!("{} {} {path}\n", bytes.len(), Digest::of(bytes))
+    }
+
+    fn module_line() -> String {
+        format!("{} out/m.o\n", Digest::of(b"M"))
     }
 
     fn parse_err(bytes: &[u8]) -> String {
@@ -213,7 +316,14 @@ mod tests {
     #[test]
     fn round_trips_sorted_and_deterministic() {
         let (_d, bytes) = pack_of(&[("out/b.o", b"BBB"), ("out/a.o", b"A"), ("out/empty.o", b"")]);
-        assert_eq!(bytes, b"thinlto-pack 1\n1 out/a.o\n3 out/b.o\n0 out/empty.o\n\nABBB");
+        let header = format!(
+            "thinlto-pack 2\n{}{}{}{}\n",
+            module_line(),
+            line(b"A", "out/a.o"),
+            line(b"BBB", "out/b.o"),
+            line(b"", "out/empty.o")
+        );
+        assert_eq!(String::from_utf8_lossy(&bytes), header + "ABBB");
         let (_d2, again) = pack_of(&[("out/a.o", b"A"), ("out/empty.o", b""), ("out/b.o", b"BBB")]);
         assert_eq!(bytes, again);
 
@@ -222,6 +332,9 @@ mod tests {
         assert_eq!(paths, ["out/a.o", "out/b.o", "out/empty.o"]);
         assert_eq!(pack.get(&ExecPath::new("out/b.o").unwrap()), Some(&b"BBB"[..]));
         assert!(!pack.contains(&ExecPath::new("out/c.o").unwrap()));
+        assert_eq!(pack.module(), Some((&ExecPath::new("out/m.o").unwrap(), &Digest::of(b"M"))));
+        assert_eq!(pack.digest(&ExecPath::new("out/b.o").unwrap()), Some(&Digest::of(b"BBB")));
+        pack.verify_members(Path::new("p")).unwrap();
 
         let dir = tempfile::tempdir().unwrap();
         pack.unpack(dir.path()).unwrap();
@@ -232,13 +345,69 @@ mod tests {
     #[test]
     fn empty_pack() {
         let (_d, bytes) = pack_of(&[]);
-        assert_eq!(bytes, b"thinlto-pack 1\n\n");
+        assert_eq!(String::from_utf8_lossy(&bytes), format!("thinlto-pack 2\n{}\n", module_line()));
         assert_eq!(Pack::parse(Path::new("p"), bytes).unwrap().paths().len(), 0);
     }
 
     #[test]
+    fn reads_version_1_packs_which_have_no_digests() {
+        let pack = Pack::parse(Path::new("p"), b"thinlto-pack 1\n1 out/a.o\n3 out/b.o\n\nABBB".to_vec()).unwrap();
+        assert_eq!(pack.get(&ExecPath::new("out/b.o").unwrap()), Some(&b"BBB"[..]));
+        assert_eq!(pack.module(), None);
+        assert_eq!(pack.digest(&ExecPath::new("out/a.o").unwrap()), None);
+        pack.verify_members(Path::new("p")).unwrap();
+    }
+
+    #[test]
+    fn a_member_whose_bytes_do_not_match_its_digest_is_a_corrupt_pack() {
+        let (_d, mut bytes) = pack_of(&[("out/a.o", b"A"), ("out/b.o", b"BBB")]);
+        *bytes.last_mut().unwrap() = b'X';
+        let pack = Pack::parse(Path::new("m.o.pack"), bytes).unwrap();
+        let e = pack.verify_members(Path::new("m.o.pack")).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "pack 'm.o.pack': the bytes of member 'out/b.o' do not match the digest in its header \
+                 (header {}, bytes {}): a corrupt pack",
+                Digest::of(b"BBB"),
+                Digest::of(b"BBX")
+            )
+        );
+    }
+
+    #[test]
+    fn rejects_bad_version_2_headers() {
+        let d = Digest::of(b"A").to_string();
+        let m = module_line();
+        assert!(parse_err(b"thinlto-pack 2\n\n").contains("line 2: expected the module line '<sha256> <path>'"));
+        assert!(parse_err(b"thinlto-pack 2\nout/m.o\n\n").contains("line 2: expected the module line"));
+        assert!(
+            parse_err(format!("thinlto-pack 2\n{} out/m.o\n\n", &d[1..]).as_bytes()).contains("line 2: '")
+                && parse_err(format!("thinlto-pack 2\n{} out/m.o\n\n", &d[1..]).as_bytes())
+                    .contains("is not a SHA-256 digest")
+        );
+        assert!(
+            parse_err(format!("thinlto-pack 2\n{d} ../m.o\n\n").as_bytes()).contains("line 2: path '../m.o' escapes")
+        );
+        assert!(parse_err(format!("thinlto-pack 2\n{m}1 a.o\n\nA").as_bytes())
+            .contains("line 3: expected '<size> <sha256> <path>'"));
+        assert!(
+            parse_err(format!("thinlto-pack 2\n{m}1 {} a.o\n\nA", d.to_uppercase()).as_bytes()).contains("line 3: '")
+        );
+        assert!(parse_err(format!("thinlto-pack 2\n{m}2 {d} a.o\n\nA").as_bytes()).contains("truncated"));
+        assert!(parse_err(format!("thinlto-pack 2\n{m}1 {d} b.o\n1 {d} a.o\n\nAA").as_bytes())
+            .contains("line 4: member 'a.o' is not in sorted order"));
+        // A path with spaces is one path.
+        let pack = Pack::parse(Path::new("p"), format!("thinlto-pack 2\n{m}1 {d} a b.o\n\nA").into_bytes()).unwrap();
+        assert!(pack.contains(&ExecPath::new("a b.o").unwrap()));
+    }
+
+    #[test]
     fn rejects_bad_packs_naming_file_and_reason() {
-        assert_eq!(parse_err(b"!<arch>\n"), "'m.o.pack' is not an import pack (no 'thinlto-pack 1' header line)");
+        assert_eq!(
+            parse_err(b"!<arch>\n"),
+            "'m.o.pack' is not an import pack (no 'thinlto-pack 2' or 'thinlto-pack 1' header line)"
+        );
         assert!(parse_err(b"thinlto-pack 1\n1 a.o\n").contains("header ends without its empty line"));
         assert!(parse_err(b"thinlto-pack 1\nx a.o\n\n").contains("line 2: size 'x' is not a number"));
         assert!(parse_err(b"thinlto-pack 1\n1\n\nA").contains("line 2: expected '<size> <path>'"));

@@ -4,6 +4,7 @@
 //! Built from the thin link's outputs and checked against the manifest, so
 //! that a backend is never handed a path that is not a module of this link.
 
+use crate::digest::Digest;
 use crate::execpath::{ExecDir, ExecPath};
 use crate::linelist;
 use crate::manifest::{BitcodeModule, Manifest};
@@ -11,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 pub const VERSION: u32 = 2;
@@ -111,7 +113,11 @@ impl<'de> Deserialize<'de> for Plan {
 /// that reads a backend's inputs from a file: whether the linker loaded the
 /// module, and the positions of the modules it imports among the manifest's
 /// bitcode modules in command-line order (what a front end can map back to
-/// its own artifacts without knowing their paths).
+/// its own artifacts without knowing their paths); and, for the backend to
+/// check that none changed after the thin link ([`crate::stale`]), the
+/// SHA-256 of the module and of each import when the thin link read them, by
+/// path. (A front end reads `version`, `loaded` and `imports`; `digests` is
+/// the helper's, and older plans without it are still read.)
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ModulePlanFile {
@@ -119,6 +125,8 @@ pub struct ModulePlanFile {
     pub module: ExecPath,
     pub loaded: bool,
     pub imports: Vec<u32>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digests: BTreeMap<ExecPath, Digest>,
 }
 
 impl Plan {
@@ -127,10 +135,35 @@ impl Plan {
         m.imports.iter().map(|&j| &self.modules[j as usize])
     }
 
-    /// The plan of module `m` alone, as JSON ([`ModulePlanFile`]).
+    /// The plan of module `m` alone, as JSON ([`ModulePlanFile`]), without digests.
     pub fn module_json(&self, m: &ModulePlan) -> Vec<u8> {
-        let one =
-            ModulePlanFile { version: VERSION, module: m.module.clone(), loaded: m.loaded, imports: m.imports.clone() };
+        let one = ModulePlanFile {
+            version: VERSION,
+            module: m.module.clone(),
+            loaded: m.loaded,
+            imports: m.imports.clone(),
+            digests: BTreeMap::new(),
+        };
+        json_bytes(&one)
+    }
+
+    /// The plan of module `i` (its position in [`Plan::modules`]) alone, as
+    /// JSON ([`ModulePlanFile`]), with the digests of the module and of its
+    /// imports: `digests` holds one per module of the plan, in its order.
+    pub fn module_json_with_digests(&self, i: usize, digests: &[Digest]) -> Vec<u8> {
+        let m = &self.modules[i];
+        let mut recorded = BTreeMap::new();
+        recorded.insert(m.module.clone(), digests[i]);
+        for &j in &m.imports {
+            recorded.insert(self.modules[j as usize].module.clone(), digests[j as usize]);
+        }
+        let one = ModulePlanFile {
+            version: VERSION,
+            module: m.module.clone(),
+            loaded: m.loaded,
+            imports: m.imports.clone(),
+            digests: recorded,
+        };
         json_bytes(&one)
     }
 
@@ -382,7 +415,20 @@ mod tests {
         let one: ModulePlanFile = serde_json::from_slice(&plan.module_json(&plan.modules[0])).unwrap();
         assert_eq!(
             one,
-            ModulePlanFile { version: VERSION, module: path("obj/main.o"), loaded: true, imports: vec![1, 2] }
+            ModulePlanFile {
+                version: VERSION,
+                module: path("obj/main.o"),
+                loaded: true,
+                imports: vec![1, 2],
+                digests: BTreeMap::new()
+            }
+        );
+        let digests: Vec<Digest> = ["a", "b", "c"].iter().map(|s| Digest::of(s.as_bytes())).collect();
+        let one: ModulePlanFile = serde_json::from_slice(&plan.module_json_with_digests(1, &digests)).unwrap();
+        assert_eq!(one.imports, [0]);
+        assert_eq!(
+            one.digests,
+            BTreeMap::from([(path("obj/main.o"), digests[0]), (path("obj/quote\"and\\back\tslash é.o"), digests[1])])
         );
     }
 

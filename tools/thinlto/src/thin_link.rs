@@ -6,8 +6,10 @@
 //! `STAGING/P.thinlto.bc` and `STAGING/P.imports`). Only when every module
 //! has a non-empty index and a valid imports list are they moved to the
 //! paths the manifest declares, with the plan, the final link's param file,
-//! and each module's pack and own plan where the manifest asks for them. A
-//! failed run leaves none of its outputs behind.
+//! and each module's pack and own plan where the manifest asks for them (both
+//! carrying the SHA-256 of the modules as the thin link read them, which each
+//! backend checks: [`crate::stale`]). A failed run leaves none of its outputs
+//! behind.
 
 use crate::atomic::OutputSet;
 use crate::execpath::{ExecDir, ExecPath};
@@ -15,7 +17,8 @@ use crate::manifest::{Manifest, OBJECT_SUFFIX, THIN_LINK_SUFFIX};
 use crate::plan::{self, Plan, IMPORTS_SUFFIX, INDEX_SUFFIX};
 use crate::{command, final_link, linelist, paramfile};
 use anyhow::{bail, Context, Result};
-use std::path::{Path, PathBuf};
+use rayon::prelude::*;
+use std::path::Path;
 
 pub struct IndexRequest<'a> {
     pub manifest: &'a Manifest,
@@ -75,6 +78,9 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
             "-Xlinker".to_string(),
             format!("--thinlto-object-suffix-replace={THIN_LINK_SUFFIX};{OBJECT_SUFFIX}"),
         ]);
+        // A minimized file holds no IR: lld reads its symbol table as stored, where it would
+        // rebuild it from the (absent) IR because rustc's LLVM producer string is not lld's.
+        argv.extend(["-Xlinker", "-mllvm", "-Xlinker", "-disable-bitcode-version-upgrade"].map(String::from));
     }
     // lld wants the directory of -o to exist, but writes nothing there.
     argv.extend(["-o".to_string(), ExecPath::new("thin-link.out").expect("valid").prefixed(staging).to_string()]);
@@ -89,6 +95,9 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
     }
     let index_list = linelist::read(&list_disk)?;
     let plan = plan::build(m, req.exec_root, staging, &list_disk, &index_list)?;
+    // Where backends will read them: a pack's header, a module's own plan.
+    let wanted = m.bitcode().iter().any(|b| b.module.outputs.pack.is_some() || b.module.outputs.plan.is_some());
+    let digests = if wanted { digest_modules(&plan, req.exec_root)? } else { Vec::new() };
 
     // Everything checked: stage the derived files, then move all into place.
     for dir in &m.extracted_outputs {
@@ -99,23 +108,43 @@ fn index_in(req: &IndexRequest, staging: &ExecDir) -> Result<Plan> {
     outputs.add_with(&req.plan.under(req.exec_root), |w| plan.write_json(w))?;
     outputs
         .add(&req.final_link_params.under(req.exec_root), &paramfile::render(&final_link::final_link_args(m, &plan)))?;
-    for (b, mp) in m.bitcode().iter().zip(&plan.modules) {
+    for (k, (b, mp)) in m.bitcode().iter().zip(&plan.modules).enumerate() {
         let declared = &b.module.outputs;
         for (suffix, to) in [(INDEX_SUFFIX, &declared.index), (IMPORTS_SUFFIX, &declared.imports)] {
             outputs.add_file(plan::staged(staging, &mp.module, suffix).under(req.exec_root), &to.under(req.exec_root));
         }
         if let Some(pack) = &declared.pack {
-            let members: Vec<(&ExecPath, PathBuf)> = plan
-                .imports(mp)
-                .filter(|i| i.module != mp.module)
-                .map(|i| (&i.module, i.module.under(req.exec_root)))
+            let members: Vec<crate::pack::Member> = mp
+                .imports
+                .iter()
+                .map(|&j| (&plan.modules[j as usize], digests[j as usize]))
+                .filter(|(i, _)| i.module != mp.module)
+                .map(|(i, digest)| crate::pack::Member {
+                    path: &i.module,
+                    source: i.module.under(req.exec_root),
+                    digest,
+                })
                 .collect();
-            outputs.add_with(&pack.under(req.exec_root), |w| crate::pack::write(w, &members))?;
+            outputs
+                .add_with(&pack.under(req.exec_root), |w| crate::pack::write(w, &mp.module, &digests[k], &members))?;
         }
         if let Some(own) = &declared.plan {
-            outputs.add(&own.under(req.exec_root), &plan.module_json(mp))?;
+            outputs.add(&own.under(req.exec_root), &plan.module_json_with_digests(k, &digests))?;
         }
     }
     outputs.commit()?;
     Ok(plan)
+}
+
+/// The SHA-256 of every module of the plan as the thin link read it, in the
+/// plan's order, hashed on all cores (a 1,000-module program has ~33 MB of
+/// bitcode). Backends compare their inputs with them ([`crate::stale`]).
+fn digest_modules(plan: &Plan, exec_root: &Path) -> Result<Vec<crate::digest::Digest>> {
+    plan.modules
+        .par_iter()
+        .map(|m| {
+            crate::digest::Digest::of_file(&m.module.under(exec_root))
+                .with_context(|| format!("cannot read bitcode module '{}'", m.module))
+        })
+        .collect()
 }

@@ -5,9 +5,10 @@ use crate::support::*;
 use serde_json::json;
 use std::path::Path;
 use std::process::Command;
+use thinlto::digest::Digest;
 
 /// A two-module C++ program (main imports helper), thin-linked.
-fn indexed() -> tempfile::TempDir {
+pub(crate) fn indexed() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(
@@ -23,11 +24,11 @@ fn indexed() -> tempfile::TempDir {
     dir
 }
 
-fn write_manifest(root: &Path, inputs: serde_json::Value) {
+pub(crate) fn write_manifest(root: &Path, inputs: serde_json::Value) {
     write(&root.join("manifest.json"), serde_json::to_vec(&manifest(inputs)).unwrap());
 }
 
-fn index(root: &Path) -> Command {
+pub(crate) fn index(root: &Path) -> Command {
     let mut c = thinlto(root);
     c.args(["index", "--manifest=manifest.json", "--plan=lto/plan.json", "--final-link-params=lto/final.params"]);
     c
@@ -43,7 +44,7 @@ fn backend_with(root: &Path, compiler: &[&str]) -> Command {
 }
 
 /// The backend of main.o with extra helper flags `opts` and `compiler`.
-fn backend_cmd(root: &Path, opts: &[&str], compiler: &[&str]) -> Command {
+pub(crate) fn backend_cmd(root: &Path, opts: &[&str], compiler: &[&str]) -> Command {
     let mut c = thinlto(root);
     c.args([
         "backend",
@@ -75,8 +76,23 @@ fn backend_succeeds_on_good_input() {
     assert!(std::fs::metadata(dir.path().join("lto/main.o")).unwrap().len() > 0);
 }
 
+/// A compiler named by its exec-root-relative path (a toolchain's label tool) runs even
+/// where clang runs in the work directory (the pack's copies, as in a sandbox).
+#[test]
+fn backend_runs_a_compiler_given_relative_to_the_exec_root() {
+    let dir = indexed();
+    let root = dir.path();
+    let found = Command::new("sh").args(["-c", &format!("command -v {}", clang())]).output().unwrap();
+    let clang_path = std::fs::canonicalize(String::from_utf8(found.stdout).unwrap().trim()).unwrap();
+    std::fs::create_dir_all(root.join("toolchain/bin")).unwrap();
+    std::os::unix::fs::symlink(clang_path, root.join("toolchain/bin/clang")).unwrap();
+    std::fs::remove_file(root.join("obj/helper.o")).unwrap();
+    run(&mut backend_cmd(root, &["--import-pack=lto/main.o.pack"], &["toolchain/bin/clang", "-O2"]));
+    assert!(std::fs::metadata(root.join("lto/main.o")).unwrap().len() > 0);
+}
+
 /// The same backend with its imports from the pack `index` wrote, as Bazel runs it.
-fn backend_from_pack(root: &Path) -> Command {
+pub(crate) fn backend_from_pack(root: &Path) -> Command {
     backend_cmd(root, &["--import-pack=lto/main.o.pack"], &[&clang(), "-O2"])
 }
 
@@ -89,10 +105,18 @@ fn index_packs_exactly_the_imports_and_the_backend_uses_them() {
     std::fs::remove_file(root.join("lto/main.o")).unwrap();
 
     let helper = std::fs::read(root.join("obj/helper.o")).unwrap();
-    let mut expected = format!("thinlto-pack 1\n{} obj/helper.o\n\n", helper.len()).into_bytes();
+    let sha = |p: &str| Digest::of(&std::fs::read(root.join(p)).unwrap());
+    let mut expected = format!(
+        "thinlto-pack 2\n{} obj/main.o\n{} {} obj/helper.o\n\n",
+        sha("obj/main.o"),
+        helper.len(),
+        sha("obj/helper.o")
+    )
+    .into_bytes();
     expected.extend_from_slice(&helper);
     assert!(std::fs::read(root.join("lto/main.o.pack")).unwrap() == expected, "main's pack is not exactly helper.o");
-    assert_eq!(std::fs::read(root.join("lto/helper.o.pack")).unwrap(), b"thinlto-pack 1\n\n");
+    let helper_pack = format!("thinlto-pack 2\n{} obj/helper.o\n\n", sha("obj/helper.o"));
+    assert_eq!(std::fs::read(root.join("lto/helper.o.pack")).unwrap(), helper_pack.as_bytes());
 
     // The exec root holds the imports as packed: clang reads them in place.
     run(&mut backend_from_pack(root));
@@ -329,7 +353,9 @@ fn index_writes_one_plan_per_module_where_declared() {
     run(&mut index(root));
     let own: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("lto/main.o.plan.json")).unwrap()).unwrap();
-    assert_eq!(own, json!({"version": 2, "module": "obj/main.o", "loaded": true, "imports": [1]}));
+    let sha = |p: &str| Digest::of(&std::fs::read(root.join(p)).unwrap()).to_string();
+    let digests = json!({"obj/main.o": sha("obj/main.o"), "obj/helper.o": sha("obj/helper.o")});
+    assert_eq!(own, json!({"version": 2, "module": "obj/main.o", "loaded": true, "imports": [1], "digests": digests}));
     assert!(!root.join("lto/helper.o.plan.json").exists(), "a plan nobody declared was written");
 }
 

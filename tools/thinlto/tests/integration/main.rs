@@ -5,4 +5,6 @@ mod bad_input;
 mod debuginfo;
 mod extract;
 mod pipeline;
+mod report;
+mod stale;
 mod support;

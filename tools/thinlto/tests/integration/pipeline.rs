@@ -15,7 +15,7 @@ use thinlto::plan::Plan;
 
 const CPP_MODULES: &[&str] = &["main", "helper", "a/common", "b/common", "lib/used", "lib/unused"];
 
-fn build_inputs(root: &Path) -> serde_json::Value {
+pub(crate) fn build_inputs(root: &Path) -> serde_json::Value {
     let fixture = repo_root().join("tests/fixtures/pipeline");
     for src in [
         "main.cpp",

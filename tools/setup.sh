@@ -28,9 +28,9 @@ if [[ ! -x "$node_dir/node_modules/.bin/buildifier" ]]; then
   (cd "$node_dir" && npm install --silent --no-audit --no-fund "@bazel/buildifier@$buildifier_version" >/dev/null)
 fi
 
-if ! python3 -m pytest --version >/dev/null 2>&1; then
-  say "installing with pip: pytest"
-  python3 -m pip install --quiet pytest
+if ! python3 -c "import pytest, websocket" >/dev/null 2>&1; then
+  say "installing with pip: pytest websocket-client"
+  python3 -m pip install --quiet pytest websocket-client
 fi
 
 # The crates.io sources of the real-code test (tests/realcode), as its Cargo.lock pins them.

@@ -7,8 +7,7 @@ benchmarks (tools/gen). Each fixture returns the report and the plan it shows; s
 THINLTO_REPORT_MIXED or THINLTO_REPORT_N1000 to a report a build wrote (its plan.json next
 to it) to check that one instead.
 
-The browser is driven over the Chrome DevTools Protocol (a websocket client from the
-standard library, below): every console message, exception and log entry of the page is
+The browser is driven over the Chrome DevTools Protocol (with websocket-client): every console message, exception and log entry of the page is
 collected, and screenshots go to tests/e2e/scratch/report/ (or $THINLTO_TEST_ARTIFACTS), which
 git ignores.
 """
@@ -19,8 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import tempfile
 import time
@@ -29,8 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import websocket  # websocket-client, from PyPI (tools/setup.sh)
 
-from conftest import CLANG, ROOT
+from conftest import CLANG, ROOT, bazel, bin_dir
 
 TARGET = "x86_64-unknown-linux-gnu"
 RUSTC = os.environ.get("RUSTC", "rustc")
@@ -44,78 +42,6 @@ MAX_N1000_OPEN_S = 2.0
 
 
 # ---- a Chrome DevTools Protocol client ---------------------------------------------------
-
-
-class WebSocket:
-    """Just enough of RFC 6455 for CDP: text frames, client-masked, any length."""
-
-    def __init__(self, url, timeout=60):
-        assert url.startswith("ws://"), url
-        hostport, _, path = url[len("ws://"):].partition("/")
-        host, _, port = hostport.partition(":")
-        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(
-            (
-                f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("websocket handshake: the browser closed the connection")
-            head += chunk
-        status = head.split(b"\r\n", 1)[0]
-        if b" 101 " not in status:
-            raise ConnectionError(f"websocket handshake refused: {status!r}")
-        self.buf = head.split(b"\r\n\r\n", 1)[1]
-
-    def send(self, text):
-        data = text.encode()
-        n = len(data)
-        header = bytearray([0x81])
-        if n < 126:
-            header.append(0x80 | n)
-        elif n < 1 << 16:
-            header += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-        self.sock.sendall(bytes(header) + mask + masked)
-
-    def _read(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("the browser closed the websocket")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def recv(self):
-        message = b""
-        while True:
-            b0, b1 = self._read(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack(">H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack(">Q", self._read(8))[0]
-            payload = self._read(n)
-            opcode = b0 & 0x0F
-            if opcode == 8:
-                raise ConnectionError("the browser closed the websocket")
-            if opcode in (9, 10):
-                continue
-            message += payload
-            if b0 & 0x80:
-                return message.decode()
-
-    def close(self):
-        self.sock.close()
 
 
 class Browser:
@@ -151,7 +77,7 @@ class Browser:
         port = port_file.read_text().splitlines()[0]
         targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30).read())
         page = next(t for t in targets if t["type"] == "page")
-        self.ws = WebSocket(page["webSocketDebuggerUrl"])
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
         self.next_id = 0
         self.events = []
         for domain in ("Page", "Runtime", "Log"):
@@ -369,25 +295,15 @@ def given_report(variable):
 
 
 @pytest.fixture(scope="module")
-def mixed(helper, tmp_path_factory):
-    """examples/mixed: C++ main -> Rust report -> Rust stats -> C++ geometry, and main -> stats."""
+def mixed():
+    """examples/mixed as a user gets its report: `bazel build --config=thinlto_report`
+    (C++ main -> Rust report -> Rust stats -> C++ geometry, and main -> stats)."""
     given = given_report("THINLTO_REPORT_MIXED")
     if given:
         return given
-    p = Program(tmp_path_factory.mktemp("mixed"), helper)
-    src = p.root / "examples/mixed"
-    src.mkdir(parents=True)
-    for f in ("main.cc", "geometry.cc", "geometry.h", "stats.rs", "report.rs"):
-        shutil.copy(ROOT / "examples/mixed" / f, src / f)
-    main = p.cpp("examples/mixed/main.cc", "obj/examples/mixed/main.o", "//examples/mixed:mixed")
-    geometry = p.cpp("examples/mixed/geometry.cc", "obj/examples/mixed/geometry.o", "//examples/mixed:geometry")
-    stats = p.rust("examples/mixed/stats.rs", "stats", "obj/examples/mixed/stats.o", "//examples/mixed:stats", emit_metadata="obj/libstats.rmeta")
-    report = p.rust("examples/mixed/report.rs", "report", "obj/examples/mixed/report.o", "//examples/mixed:report", extern=[("stats", "obj/libstats.rmeta")])
-    lazy = lambda e: {"kind": "start_lib", "members": [e]}  # noqa: E731  (libraries link lazily, as Bazel links them)
-    plan = p.link("bin/mixed", [main, lazy(report), lazy(stats), lazy(geometry)] + p.runtime())
-    out = sh([str(p.root / "bin/mixed")], p.root)
-    assert "geometry initialized 1 time(s)" in out, out
-    return {"report": p.report(), "plan": plan, "root": p.root}
+    bazel("build", "--config=thinlto_report", "//examples/mixed:mixed")
+    lto = bin_dir("--config=thinlto_report") / "examples/mixed/mixed.lto"
+    return {"report": lto / "report.html", "plan": json.loads((lto / "plan.json").read_text())}
 
 
 @pytest.fixture(scope="module")

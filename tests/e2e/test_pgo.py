@@ -16,31 +16,13 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, THINLTO, aquery_inputs, bazel, bazel_info, bin_dir, call_sites, execution_log, functions, run
+from fdo_bazel_tools import override_flags  # tools/, on the path conftest sets
 
 PKG = "tests/pgo"
 SCRATCH = "tests/e2e/scratch/pgo"
 PROFILE = f"{SCRATCH}/app.profdata"
 USE = (f"--fdo_profile=//{SCRATCH}:app", f"--//rules/settings:fdo_profile=//{SCRATCH}:app")
 LLVM_PROFDATA = "llvm-profdata-22"
-
-
-def bazel_tools_with_unzip_fdo():
-    """Debian's bazel-bootstrap ships @bazel_tools without tools/zip:unzip_fdo, on which every
-    cc_toolchain depends once --fdo_profile is set; upstream Bazel has it. Returns the flags
-    that give this Bazel a copy of its own @bazel_tools with that target added (none if it has it)."""
-    embedded = Path(bazel_info("install_base")) / "embedded_tools"
-    if "unzip_fdo" in (embedded / "tools/zip/BUILD").read_text():
-        return ()
-    print("PATCHING: this Bazel's @bazel_tools lacks tools/zip:unzip_fdo (Debian packaging); using a copy with it")
-    copy = Path(bazel_info("output_base")) / "thinlto_bazel_tools"
-    if not (copy / "tools/zip/unzip_fdo.sh").exists():
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(embedded, copy, symlinks=False)
-        (copy / "tools/zip/unzip_fdo.sh").write_text("#!/bin/sh\necho 'unzip_fdo: zipped profiles are not supported here' >&2\nexit 1\n")
-        (copy / "tools/zip/unzip_fdo.sh").chmod(0o755)
-        with open(copy / "tools/zip/BUILD", "a") as f:
-            f.write('\nfilegroup(name = "unzip_fdo", srcs = ["unzip_fdo.sh"])\n')
-    return (f"--override_repository=bazel_tools={copy}",)
 
 
 def train(step, target=f"//{PKG}:app", profile=PROFILE):
@@ -68,7 +50,7 @@ def built(tmp_path_factory):
         for n in ["app", "realcode"]))
     tmp = tmp_path_factory.mktemp("pgo")
     train(step=2)
-    tools = bazel_tools_with_unzip_fdo()
+    tools = override_flags(bazel_info("install_base"), bazel_info("output_base"))
     bazel("build", *THINLTO, f"//{PKG}:app")
     plain = tmp / "app_without_profile"
     shutil.copy(bin_dir(*THINLTO) / PKG / "app", plain)

@@ -4,6 +4,9 @@
 # ran, what each backend imported, and the calls ThinLTO inlined across languages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Nothing here reads a terminal. cargo probes rustc with `rustc -`, which reads stdin (also
+# when a repository rule runs cargo), and caches a failed probe: give everything an empty one.
+exec </dev/null
 tools/setup.sh
 
 log=$(mktemp -d)/exec.json

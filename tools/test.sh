@@ -4,6 +4,9 @@
 # with real Bazel 4.2.3. Installs what is missing first (tools/setup.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Nothing here reads a terminal. cargo probes rustc with `rustc -`, which reads stdin (also
+# when a repository rule runs cargo), and caches a failed probe: give everything an empty one.
+exec </dev/null
 
 tools/setup.sh
 

@@ -56,15 +56,31 @@ class Variant:
     target: str  # `app` is rules_thinlto's cc_binary, `app_native` Bazel's
     flags: list
     ours: bool = field(default=False)
+    lto_cache: bool = field(default=False)  # lld's ThinLTO cache (LTO_CACHE), emptied before each cold build
 
 
+LTO_CACHE = os.path.join(tempfile.gettempdir(), "thinlto-bench-lto-cache")
 VARIANTS = {
     "nolto": Variant("c", "app_native", ["-c", "opt"]),
     "inprocess": Variant("c", "app_native", ["-c", "opt", "--copt=-flto=thin", "--linkopt=-flto=thin",
                                              "--linkopt=-fuse-ld=lld", "--linkopt=-Wl,--thinlto-jobs=2"]),
+    # The same, with lld's ThinLTO cache: after an edit only changed modules are recompiled.
+    "inprocess_cache": Variant("c", "app_native", ["-c", "opt", "--copt=-flto=thin", "--linkopt=-flto=thin",
+                                                   "--linkopt=-fuse-ld=lld", "--linkopt=-Wl,--thinlto-jobs=2",
+                                                   "--linkopt=-Wl,--thinlto-cache-dir=" + LTO_CACHE,
+                                                   "--sandbox_writable_path=" + LTO_CACHE], lto_cache=True),
     "native": Variant("c", "app_native", ["--config=thinlto", "--linkopt=-fuse-ld=lld"]),
     "packed": Variant("c", "app", ["--config=thinlto"], ours=True),
     "mixed": Variant("m", "app", ["--config=thinlto"], ours=True),
+}
+# Sandbox policies, the same for every variant of a table (--policy): `sandboxed`, Bazel's
+# default strategy, with rules_thinlto's ThinLTO actions sandboxed too (they are tagged
+# no-sandbox); `local`, every action unsandboxed; `shipped`, each as it ships (ours unsandboxed,
+# everything else sandboxed: not like for like).
+POLICIES = {
+    "sandboxed": ["--modify_execution_info=ThinLto.*=-no-sandbox"],
+    "local": ["--spawn_strategy=local"],
+    "shipped": [],
 }
 # Progress messages of the actions, as the profile names them.
 INDEX_ACTIONS = ("ThinLTO thin link", "LTO indexing")
@@ -91,7 +107,7 @@ class Bazel:
         self.helper = helper
 
     def __call__(self, *args, check=True):
-        if args[0] in ("build", "info"):
+        if args[0] in ("build", "info", "aquery"):
             args = (args[0], f"--repo_env=THINLTO_HELPER={self.helper}", *args[1:])
         proc = subprocess.run(["bazel", f"--output_base={self.output_base}", *args], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -149,7 +165,7 @@ def edit(path, pattern, delta):
 
 
 # The first hot function of the first module of the lowest library, and the shared inline function.
-LEAF = ("lib000/m0000.cc", r"(uint32_t m0000_h0\(uint32_t x\) \{ return [^0-9\n]*)(\d+)u")
+LEAF = ("lib000/m0000.cc", r"(uint32_t m0000_h0\(uint32_t x\) \{ return [^\n]*?)(\d+)u(?=; \})")
 HEADER = ("common/tune.h", r"(\{ return a \^ )(\d+)u")
 
 
@@ -189,8 +205,11 @@ def index_rerun(bazel, flags, target, execroot, scratch):
     out = bazel("aquery", *flags, "--include_artifacts=false", "--output=jsonproto", f'mnemonic("ThinLtoIndex", {target})')
     argv = json.JSONDecoder().raw_decode(out, out.index("{"))[0]["actions"][0]["arguments"]
     argv = [str(bazel.helper), *argv[1:]]
+    # Paths the helper takes are exec-root relative: a directory of the bench's own there.
+    rerun = "bazel-out/bench-index-rerun"
+    (execroot / rerun).mkdir(parents=True, exist_ok=True)
     for opt, dest in (("--plan", "plan.json"), ("--final-link-params", "final.params")):
-        argv[argv.index(opt) + 1] = f"{scratch}/{dest}"
+        argv[argv.index(opt) + 1] = f"{rerun}/{dest}"
     timings = Path(scratch) / "index-timings.jsonl"
     out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *argv],
                          cwd=execroot, check=True, stderr=subprocess.PIPE, text=True,
@@ -253,6 +272,9 @@ def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
     target = f"//{pkg}:{variant.target}"
     flags = variant.flags
     bazel("clean")
+    if variant.lto_cache:
+        shutil.rmtree(LTO_CACHE, ignore_errors=True)
+        os.makedirs(LTO_CACHE)
     r["cold"].append(bazel.timed_build(*flags, f"--profile={scratch}/cold.json", "--noslim_profile", target))
     r["profile"].append(profile_stats(f"{scratch}/cold.json"))
     bin_dir = Path(bazel("info", *flags, "bazel-bin").strip().splitlines()[-1])
@@ -261,7 +283,7 @@ def one_round(bazel, n, v, variant, pkg, rep, r, scratch, header_edit, share):
         r["runtime"] = runtime(bin_dir / pkg / variant.target)
         if variant.ours:
             r["inputs"] = plan_bytes(bin_dir, pkg, execroot)
-        if v == "mixed":
+        if v.split("/")[0] == "mixed":
             lto_dir = bin_dir / pkg / "app.lto"
             ref = Path(scratch) / "app_inprocess"
             r["inprocess_link"] = statistics.median(inprocess_link(execroot, lto_dir, ref) for _ in range(3))
@@ -302,9 +324,14 @@ def med(xs, fmt="{:.1f} s"):
 
 
 def ordered(results):
-    """Rows by size, then in the order of VARIANTS."""
-    order = list(VARIANTS)
-    return sorted(results.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1])))
+    """Rows by size, then policy, then in the order of VARIANTS."""
+    order, policies = list(VARIANTS), list(POLICIES)
+
+    def key(kv):
+        n, v = kv[0]
+        name, _, policy = v.partition("/")
+        return (n, policies.index(policy) if policy else -1, order.index(name) if name in order else len(order))
+    return sorted(results.items(), key=key)
 
 
 def markdown(results):
@@ -420,7 +447,7 @@ def load(paths):
             sys.exit(f"{path}: no run record (written by an older bazel_bench.py)")
         runs.append(data["run"])
         for key, r in data["results"].items():
-            n, v = key.split("/")
+            n, v = key.split("/", 1)
             results[(int(n), v)] = r
     return results, runs
 
@@ -430,6 +457,9 @@ def main():
     ap.add_argument("--sizes", default="1000")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--policy", default="shipped",
+                    help="comma-separated sandbox policies (" + ", ".join(POLICIES) + "); with more than one, "
+                    "each variant runs under each, named variant/policy")
     ap.add_argument("--no-header-edit", action="store_true", help="skip the inline-header edit (a near-full rebuild)")
     ap.add_argument("--no-helper-share", action="store_true", help="skip replaying helper runs to time the helper")
     ap.add_argument("--output-base", default=os.path.join(tempfile.gettempdir(), "thinlto-bench-output-base"))
@@ -457,6 +487,15 @@ def main():
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         sys.exit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
+    policies = args.policy.split(",")
+    if set(policies) - set(POLICIES):
+        sys.exit(f"unknown policies {sorted(set(policies) - set(POLICIES))}; known: {', '.join(POLICIES)}")
+    if policies != ["shipped"]:
+        for v in list(variants):
+            base = VARIANTS[v]
+            for policy in policies:
+                VARIANTS[f"{v}/{policy}"] = Variant(base.program, base.target, base.flags + POLICIES[policy], base.ours, base.lto_cache)
+        variants = [f"{v}/{policy}" for policy in policies for v in variants]
     workdir = tempfile.mkdtemp(prefix="thinlto-bench-")
     bazel = Bazel(args.output_base, build_helper(workdir))
     run = {"command": command, "machine": machine()}

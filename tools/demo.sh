@@ -14,7 +14,7 @@ trap 'rm -rf "$(dirname "$log")"' EXIT
 echo "== bazel build --config=thinlto //examples/mixed"
 bazel build --config=thinlto --execution_log_json_file="$log" //examples/mixed 2>&1 | grep -E '^(INFO: [0-9]+ process|ERROR|INFO: Build)' || true
 bin=$(bazel info --config=thinlto bazel-bin 2>/dev/null)
-helper=$(bazel info --config=thinlto output_base 2>/dev/null)/external/thinlto_host/bin/thinlto
+helper=$(bazel info --config=thinlto output_base 2>/dev/null)/external/thinlto_host_helper/thinlto
 
 echo
 echo "== actions run, by mnemonic"
@@ -35,3 +35,8 @@ python3 tools/thinlto_inspect.py pack "$(find "$bin/examples/mixed/mixed.lto" -n
 echo
 echo "== calls left in main (none to rust_square_plus_one, geometry_initialized or cpp_square: inlined)"
 llvm-objdump-22 -d --no-show-raw-insn --disassemble-symbols=main "$bin/examples/mixed/mixed" | grep -E 'call' || true
+
+echo
+echo "== the HTML report of the same build, with the backends' inlining remarks (docs/report.md)"
+bazel build --config=thinlto_report //examples/mixed 2>&1 | grep -E '^(ERROR|INFO: Build)' || true
+echo "open $(bazel info --config=thinlto_report bazel-bin 2>/dev/null)/examples/mixed/mixed.lto/report.html"

@@ -1,82 +1,75 @@
 """Distributed ThinLTO for Buck2 programs mixing C++ and Rust: public API.
 
-    load("@thinlto//buck2:defs.bzl", "cxx_binary")
+    load("@thinlto//buck2:defs.bzl", "cxx_binary", "rust_binary")
 
-    cxx_binary(name = "app", srcs = ["main.cc"], deps = [":geometry", ":stats"])
+    cxx_binary(name = "app", srcs = ["main.cc"], deps = [":geometry", ":stats"], enable_distributed_thinlto = True)
+    rust_binary(name = "tool", srcs = ["main.rs"], deps = [":stats"], enable_distributed_thinlto = True)
 
-`[thinlto] mode` in .buckconfig decides how it links:
-
-- `none` (default): the prelude's own `cxx_binary`, unchanged.
-- `distributed`: the sources become a `cxx_library` (linked whole) and the binary a
-  `thinlto_cxx_binary`: thin link, one backend action per bitcode module, final link.
-
-The toolchains must agree with the mode: `thinlto_cxx_flags()` in the C++ toolchain's
-`c_flags`/`cxx_flags`, `thinlto_rustc_flags()` in the Rust toolchain's `rustc_flags`, and a
-`thinlto_toolchain` at `toolchains//:thinlto`. See buck2/README.md.
+They are the prelude's `cxx_binary` and `rust_binary` (same attributes, same compile). A
+binary with `enable_distributed_thinlto = True` links with distributed ThinLTO when its C++
+toolchain does ThinLTO, which the prelude's LinkerInfo fields say: `lto_mode = "thin"` and
+`supports_distributed_thinlto = True`, with `dist_thin_lto_codegen_flags` for the backends.
+The prelude's `cxx_toolchain` takes them as attributes; `thinlto_cxx_toolchain` sets them on a
+`system_cxx_toolchain`, by default from the configuration: `-m thinlto` (the constraint
+thinlto//buck2/cfg:distributed), else `[thinlto] mode = distributed`. Rust crates need
+`thinlto_rustc_flags()` in the Rust toolchain, and the helper a `thinlto_toolchain` at
+`toolchains//:thinlto`. See buck2/README.md.
 
 Everything else in this directory is private.
 """
 
-load(
-    "//buck2/private:link.bzl",
-    _thinlto_cxx_binary = "thinlto_cxx_binary",
-)
+load("//buck2/private:cxx_binary.bzl", _thinlto_cxx_binary = "thinlto_cxx_binary")
+load("//buck2/private:rust_binary.bzl", _thinlto_rust_binary = "thinlto_rust_binary")
 load(
     "//buck2/private:toolchain.bzl",
     _ThinLtoToolchainInfo = "ThinLtoToolchainInfo",
-    _thinlto_cxx_flags = "thinlto_cxx_flags",
+    _thinlto_configured = "thinlto_configured",
+    _thinlto_cxx_toolchain = "thinlto_cxx_toolchain",
+    _thinlto_helper = "thinlto_helper",
+    _thinlto_lto_mode = "thinlto_lto_mode",
     _thinlto_mode = "thinlto_mode",
     _thinlto_rustc_flags = "thinlto_rustc_flags",
     _thinlto_toolchain = "thinlto_toolchain",
 )
 
 ThinLtoToolchainInfo = _ThinLtoToolchainInfo
+thinlto_configured = _thinlto_configured
 thinlto_cxx_binary = _thinlto_cxx_binary
-thinlto_cxx_flags = _thinlto_cxx_flags
+thinlto_cxx_toolchain = _thinlto_cxx_toolchain
+thinlto_helper = _thinlto_helper
+thinlto_lto_mode = _thinlto_lto_mode
 thinlto_mode = _thinlto_mode
+thinlto_rust_binary = _thinlto_rust_binary
 thinlto_rustc_flags = _thinlto_rustc_flags
 thinlto_toolchain = _thinlto_toolchain
 
-# cxx_binary attributes that belong to the link, not to the compile of its sources.
-_LINK_ATTRS = ["linker_flags"]
-
-# Attributes only the ThinLTO link has.
-_THINLTO_ATTRS = ["backend_flags"]
-
-# Attributes both generated targets get.
-_SHARED_ATTRS = ["labels", "visibility", "target_compatible_with", "compatible_with", "exec_compatible_with"]
-
-def cxx_binary(name: str, deps: list[str] = [], **kwargs):
-    """The prelude's `cxx_binary`, or under `[thinlto] mode = distributed` the same program through distributed ThinLTO.
+def cxx_binary(name: str, enable_distributed_thinlto = False, **kwargs):
+    """The prelude's `cxx_binary`; with `enable_distributed_thinlto = True`, linked with distributed ThinLTO when its C++ toolchain does ThinLTO.
 
     Args:
-      name: the binary's name (the target to build and run in both modes).
-      deps: what it links: prelude `cxx_library`, `rust_library`, ...
-      **kwargs: `cxx_binary` attributes. Under `distributed`, those of the link
-        (`linker_flags`, and `backend_flags`: extra flags for this binary's backends) go
-        to the `thinlto_cxx_binary`, the rest to the `cxx_library` `<name>__srcs`
-        holding the binary's own sources.
+      name: the binary's name.
+      enable_distributed_thinlto: the prelude's attribute (True, False or a select): link with
+        distributed ThinLTO when the C++ toolchain has lto_mode = "thin" and
+        supports_distributed_thinlto = True. With a toolchain that does not support it, the
+        build fails saying what to set (the prelude would link as usual, silently).
+      **kwargs: `cxx_binary` attributes, and `backend_flags` (extra flags for this binary's
+        backends).
     """
-    mode = _thinlto_mode()
-    if mode == "none":
-        for attr in _THINLTO_ATTRS:
-            kwargs.pop(attr, None)
-        native.cxx_binary(name = name, deps = deps, **kwargs)
-        return
 
-    link_kwargs = {k: kwargs.pop(k) for k in _LINK_ATTRS + _THINLTO_ATTRS if k in kwargs}
-    shared = {k: kwargs.pop(k) for k in _SHARED_ATTRS if k in kwargs}
-    srcs_name = name + "__srcs"
-    native.cxx_library(
-        name = srcs_name,
-        deps = deps,
-        # The binary's own code: linked whole, as a binary's objects are.
-        link_whole = True,
-        preferred_linkage = "static",
-        **(kwargs | {k: v for k, v in shared.items() if k != "visibility"})
-    )
-    _thinlto_cxx_binary(
-        name = name,
-        deps = [":" + srcs_name] + deps,
-        **(link_kwargs | shared)
-    )
+    # The prelude's cxx_binary would take its own (Meta-only) distributed path on this
+    # attribute: the rule reads it as distributed_thinlto.
+    thinlto_cxx_binary(name = name, distributed_thinlto = enable_distributed_thinlto, **kwargs)
+
+def rust_binary(name: str, **kwargs):
+    """The prelude's `rust_binary`; with `enable_distributed_thinlto = True`, linked with distributed ThinLTO when its C++ toolchain does ThinLTO.
+
+    The crate is compiled by the prelude, as always; rustc's own link is captured instead of
+    run, and its inputs (the crate's code units, the rlibs, std) join the C++ deps in the
+    thin link.
+
+    Args:
+      name: the binary's name.
+      **kwargs: `rust_binary` attributes (`enable_distributed_thinlto` as for cxx_binary),
+        and `backend_flags`.
+    """
+    thinlto_rust_binary(name = name, **kwargs)

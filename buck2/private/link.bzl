@@ -1,6 +1,7 @@
 """Distributed ThinLTO link of a Buck2 binary, one action per step, through the `thinlto` helper.
 
-    deps' objects and archives (prelude cxx_library / rust_library, compiled to bitcode)
+    the link's inputs (the binary's objects, prelude cxx_library / rust_library archives,
+    rustc's own link inputs for a Rust main), compiled to bitcode
       -> thinlto_extract  one per archive: `thinlto extract` splits it into member files
                           and a fragment (JSON) saying which are bitcode
       -> thinlto_index    one per binary, in a dynamic action reading the fragments:
@@ -21,7 +22,7 @@ can parse (fragments, plans) it writes as JSON; Starlark only maps paths to arti
 Paths. The manifest names, per bitcode module, where the thin link and the backend write its
 files; the helper runs lld into a staging directory of its own and moves each file there.
 Loose objects are linked where they are; archive members are extracted under
-`thinlto/bc/a<N>/`, and each module's files go to `thinlto/lto/<o|a><N>/<name>.*`. All of
+`thinlto/bc/a<N>/`, and each module's files go to `thinlto/lto/<o|a|c><N>/<name>.*`. All of
 these outputs have configuration-based paths (`has_content_based_path = False`): the helper
 and lld must know the paths before the contents exist.
 
@@ -35,26 +36,31 @@ load(
     "@prelude//linking:link_info.bzl",
     "ArchiveContentsType",
     "ArchiveLinkable",
+    "FrameworksLinkable",
+    "LinkArgs",
     "LinkInfo",
-    "LinkStrategy",
-    "MergedLinkInfo",
     "ObjectsLinkable",
     "SharedLibLinkable",
-    "get_link_args_for_strategy",
+    "SwiftmoduleLinkable",
     "map_to_link_infos",
 )
-load(":toolchain.bzl", "CONFIG_HINT", "ThinLtoToolchainInfo")
+load("@prelude//linking:lto.bzl", "LtoMode")
+load(":toolchain.bzl", "ThinLtoToolchainInfo")
 
 # The fragment, manifest and plan formats (tools/thinlto/src/{extract,manifest,plan}.rs)
-# this file writes and reads.
+# this file writes and reads, and the capture's (capture_rustc_link.py).
 _FRAGMENT_VERSION = 2
 _MANIFEST_VERSION = 2
 _PLAN_VERSION = 2
+_CAPTURE_VERSION = 1
 
 # Where, below the target's output directory, extracted archive members and each module's
 # files go.
 _BC_DIR = "thinlto/bc"
 _LTO_DIR = "thinlto/lto"
+
+# What a Rust toolchain needs for its crates to join the thin link.
+RUST_HINT = "add thinlto_rustc_flags() from @thinlto//buck2:defs.bzl (-Clinker-plugin-lto in a configuration with ThinLTO) to the Rust toolchain's rustc_flags"
 
 # One loose object of an ObjectsLinkable.
 # buildifier: disable=name-conventions
@@ -63,14 +69,16 @@ _LooseObject = record(
     name = str,
     object = Artifact,
     owner = str,
+    bitcode = bool,
 )
 
 # One position on the link command line, before the archives are split.
 # buildifier: disable=name-conventions
 _Part = record(
-    # "objects": loose objects (assumed bitcode, see _objects_part)
+    # "objects": loose objects (bitcode unless compiled from assembly, see _parts)
     # "archive": an archive split by `thinlto extract` (fragment tells what is bitcode)
     # "native": an archive passed as it is
+    # "captured": what rustc would have linked for a Rust main (capture_rustc_link.py)
     kind = str,
     # kind == "objects": the objects, and whether they are a lazy (--start-lib) group.
     objects = field(list[_LooseObject], []),
@@ -83,12 +91,27 @@ _Part = record(
     whole = field(bool, False),
     # kind == "native": the archive.
     archive = field(Artifact | None, None),
+    # kind == "captured": the directory of rustc's objects and std's rlibs, and the parts
+    # (kind "archive") of the rlibs rustc may link, by file name.
+    captured_dir = field(Artifact | None, None),
+    rlibs = field(dict[str, typing.Any], {}),
+)
+
+# What the Rust main's compile captured of its link (see rust_binary.bzl).
+# buildifier: disable=name-conventions
+Capture = record(
+    # JSON: rustc's link command line, classified.
+    record = Artifact,
+    # rustc's objects (obj/) and the std rlibs it links (sysroot/).
+    dir = Artifact,
+    # The dependencies' rlibs rustc may link.
+    rlibs = list[Artifact],
 )
 
 # One bitcode module of the link, once the fragments are read.
 # buildifier: disable=name-conventions
 _Module = record(
-    # `<o|a><N>/<name>`: its files are `thinlto/lto/<name>.*`.
+    # `<o|a|c><N>/<name>`: its files are `thinlto/lto/<name>.*`.
     name = str,
     # The bitcode (a loose object or an extracted archive member).
     bitcode = Artifact,
@@ -103,29 +126,47 @@ def _owner(artifact: Artifact) -> str:
     owner = artifact.owner
     return str(owner.raw_target()) if owner else artifact.short_path
 
-def _flag_args(infos: list[LinkInfo]) -> (list, list):
-    """Every LinkInfo's pre and post flags, in link order.
+# Sources the prelude compiles to native code even under lto_mode = "thin" (compile.bzl):
+# the prelude names an object `<source>.<flavor>.o`.
+_NATIVE_SOURCES = [".s.", ".S.", ".asm.", ".sx."]
 
-    The manifest keeps flags before and after all inputs, not between them: a flag that
-    must sit next to one input (`-Wl,--whole-archive` around a library) is not supported.
-    """
-    pre, post = [], []
-    for info in infos:
-        pre.extend(info.pre_flags)
-        post.extend(info.post_flags)
-    return pre, post
+def _compiled_to_bitcode(obj: Artifact) -> bool:
+    return not any([s in obj.basename for s in _NATIVE_SOURCES])
 
-def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo]) -> (list[_Part], list[Artifact]):
-    """The link's inputs in command-line order, and the fragment each archive's extraction writes."""
+def _extract(ctx: AnalysisContext, helper: RunInfo, archive: Artifact, tag: str) -> (Artifact, Artifact):
+    """Declares `thinlto extract` of `archive`: the directory of its members, and its fragment."""
+    members = ctx.actions.declare_output(_BC_DIR + "/" + tag, dir = True, has_content_based_path = False)
+    fragment = ctx.actions.declare_output(_BC_DIR + "/" + tag + ".fragment.json", has_content_based_path = False)
+    ctx.actions.run(
+        cmd_args(
+            helper,
+            "extract",
+            "--archive",
+            archive,
+            "--out-dir",
+            members.as_output(),
+            "--fragment",
+            fragment.as_output(),
+        ),
+        category = "thinlto_extract",
+        identifier = tag,
+    )
+    return members, fragment
+
+def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo], fragments: list[Artifact], n_objects: int = 0) -> list[_Part]:
+    """The link's inputs in command-line order; each archive's extraction appends its fragment to `fragments`."""
     parts = []
-    fragments = []
-    n_objects = 0
     for info in infos:
         for linkable in info.linkables:
             if isinstance(linkable, ObjectsLinkable):
                 objects = []
                 for obj in linkable.objects or []:
-                    objects.append(_LooseObject(name = "o{}/{}".format(n_objects, obj.basename), object = obj, owner = _owner(obj)))
+                    objects.append(_LooseObject(
+                        name = "o{}/{}".format(n_objects, obj.basename),
+                        object = obj,
+                        owner = _owner(obj),
+                        bitcode = _compiled_to_bitcode(obj),
+                    ))
                     n_objects += 1
                 if objects:
                     parts.append(_Part(kind = "objects", objects = objects, lazy = not linkable.link_whole))
@@ -137,42 +178,39 @@ def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo]) -> (lis
                     parts.append(_Part(kind = "native", archive = archive.artifact))
                     continue
                 tag = "a{}".format(len(fragments))
-                members = ctx.actions.declare_output(_BC_DIR + "/" + tag, dir = True, has_content_based_path = False)
-                fragment = ctx.actions.declare_output(_BC_DIR + "/" + tag + ".fragment.json", has_content_based_path = False)
-                cmd = cmd_args(
-                    helper,
-                    "extract",
-                    "--archive",
-                    archive.artifact,
-                    "--out-dir",
-                    members.as_output(),
-                    "--fragment",
-                    fragment.as_output(),
-                )
-                ctx.actions.run(cmd, category = "thinlto_extract", identifier = tag)
+                members, fragment = _extract(ctx, helper, archive.artifact, tag)
                 parts.append(_Part(kind = "archive", tag = tag, members_dir = members, fragment = len(fragments), whole = linkable.link_whole))
                 fragments.append(fragment)
             elif isinstance(linkable, SharedLibLinkable):
                 fail("{}: {} is a shared library; distributed ThinLTO links static executables only (give the dependency preferred_linkage = \"static\")".format(ctx.label, linkable.lib.short_path))
+            elif isinstance(linkable, FrameworksLinkable) or isinstance(linkable, SwiftmoduleLinkable):
+                # Apple only: a GNU link ignores them, as the prelude's does.
+                continue
             else:
                 fail("{}: cannot link {} with distributed ThinLTO".format(ctx.label, linkable))
-    return parts, fragments
+    return parts
 
-def _check_bitcode_flags(label: Label, cxx: CxxToolchainInfo):
+def check_bitcode_flags(label: Label, cxx: CxxToolchainInfo):
     """Fails unless the C and C++ compilers of the toolchain emit ThinLTO bitcode.
 
     Without it every C/C++ object would be native and silently left out of the thin link.
+    The prelude's cxx_toolchain and thinlto_cxx_toolchain add -flto=thin for lto_mode =
+    "thin"; a hand-written wrapper that only sets lto_mode does not.
+
+    Args:
+      label: the binary, for messages.
+      cxx: its C++ toolchain.
     """
     for lang, info in [("C++", cxx.cxx_compiler_info), ("C", cxx.c_compiler_info)]:
         if not info:
             continue
-        flags = [str(f).strip("\"") for f in info.compiler_flags]
-        if "-flto=thin" not in flags:
-            fail("{}: distributed ThinLTO needs {} compiled to ThinLTO bitcode, but the C++ toolchain's {} flags have no -flto=thin: add thinlto_cxx_flags() from @thinlto//buck2:defs.bzl to its c_flags and cxx_flags ({})".format(
+        flags = info.compiler_flags
+        text = [str(f).strip("\"") for f in (flags if type(flags) == "list" else [flags])]
+        if not any(["-flto=thin" in t for t in text]):
+            fail("{}: distributed ThinLTO needs {} compiled to ThinLTO bitcode, but the C++ toolchain's {} compiler flags have no -flto=thin although its lto_mode is \"thin\": add -flto=thin to them, or wrap the toolchain in thinlto_cxx_toolchain (@thinlto//buck2:defs.bzl), which adds it as the prelude's cxx_toolchain does".format(
                 label,
                 lang,
                 lang,
-                CONFIG_HINT,
             ))
 
 def _member_name(path: str) -> str:
@@ -197,15 +235,16 @@ def _splice_fragment(part: _Part, fragment: dict, label: Label, add_module) -> l
         else:
             entries.append({"kind": "object", "owner": archive, "path": artifact})
 
-    # A staticlib rustc made with -Clinker-plugin-lto always has bitcode members (the crates'
-    # code units and the allocator shim; std's are native). One with none was compiled
-    # without it, and its Rust code would silently stay out of the thin link.
+    # An rlib or a staticlib rustc made with -Clinker-plugin-lto always has bitcode members
+    # (the crates' code units, and in a staticlib the allocator shim; std's are native). One
+    # with none was compiled without it, and its Rust code would silently stay out of the
+    # thin link.
     from_rustc = any([m["path"].endswith(".rcgu.o") for m in fragment["members"]])
-    if from_rustc and archive.endswith(".a") and not any([m["bitcode"] for m in fragment["members"]]):
-        fail("{}: {} was compiled by rustc without -Clinker-plugin-lto (it has no bitcode members): add thinlto_rustc_flags() from @thinlto//buck2:defs.bzl to the Rust toolchain's rustc_flags ({})".format(
+    if from_rustc and not any([m["bitcode"] for m in fragment["members"]]):
+        fail("{}: {} was compiled by rustc without -Clinker-plugin-lto (it has no bitcode members): {}".format(
             label,
             archive,
-            CONFIG_HINT,
+            RUST_HINT,
         ))
     if part.whole or not entries:
         return entries
@@ -312,9 +351,43 @@ _final_link = dynamic_actions(
     },
 )
 
+def _splice_capture(part: _Part, capture: dict, fragments: list[ArtifactValue], label: Label, add_module) -> (list, list, list, list):
+    """The manifest inputs of rustc's link, and its flags before and after them.
+
+    Returns:
+      (inputs, flags before the first input, flags after it, native files the links read)
+    """
+    if capture.get("version") != _CAPTURE_VERSION:
+        fail("{}: the capture of rustc's link has version {}, these rules read {}".format(label, capture.get("version"), _CAPTURE_VERSION))
+    inputs, pre, post, native = [], [], [], []
+    for arg in capture["args"]:
+        kind = arg["kind"]
+        if kind == "flag":
+            (post if inputs else pre).append(arg["value"])
+        elif kind == "object":
+            artifact = part.captured_dir.project("obj/" + arg["name"], hide_prefix = False)
+            if arg["bitcode"]:
+                inputs.append(add_module("c/" + arg["name"], artifact, str(label)))
+            elif arg["name"].endswith(".rcgu.o"):
+                fail("{}: rustc compiled the binary's crate to native code ({}): {}".format(label, arg["name"], RUST_HINT))
+            else:
+                inputs.append({"kind": "object", "owner": str(label), "path": artifact})
+        elif kind == "rlib":
+            rlib = part.rlibs.get(arg["name"])
+            if not rlib:
+                fail("{}: rustc linked {}, which is not the rlib of any Rust dependency of the binary".format(label, arg["name"]))
+            inputs.extend(_splice_fragment(rlib, fragments[rlib.fragment].read_json(), label, add_module))
+            native.append(rlib.members_dir)
+        elif kind == "sysroot":
+            inputs.append({"kind": "archive", "owner": "rust std", "path": part.captured_dir.project("sysroot/" + arg["name"], hide_prefix = False)})
+        elif kind != "linker_args_file":
+            fail("{}: unknown entry {} in the capture of rustc's link".format(label, arg))
+    return inputs, pre, post, native
+
 def _thin_link_impl(
         actions: AnalysisActions,
         fragments: list[ArtifactValue],
+        captures: list[ArtifactValue],
         parts: list[_Part],
         linker: cmd_args,
         pre_flags: cmd_args,
@@ -326,6 +399,7 @@ def _thin_link_impl(
     modules = []
     inputs = []
     native = []
+    captured_pre, captured_post = [], []
 
     def add_module(name: str, bitcode: Artifact, owner: str) -> dict:
         def declare(suffix):
@@ -354,7 +428,13 @@ def _thin_link_impl(
 
     for part in parts:
         if part.kind == "objects":
-            entries = [add_module(o.name, o.object, o.owner) for o in part.objects]
+            entries = []
+            for o in part.objects:
+                if o.bitcode:
+                    entries.append(add_module(o.name, o.object, o.owner))
+                else:
+                    entries.append({"kind": "object", "owner": o.owner, "path": o.object})
+                    native.append(o.object)
             if part.lazy:
                 inputs.append({"kind": "start_lib", "members": entries})
             else:
@@ -362,13 +442,19 @@ def _thin_link_impl(
         elif part.kind == "archive":
             inputs.extend(_splice_fragment(part, fragments[part.fragment].read_json(), label, add_module))
             native.append(part.members_dir)
+        elif part.kind == "captured":
+            entries, captured_pre, captured_post, files = _splice_capture(part, captures[0].read_json(), fragments, label, add_module)
+            inputs.extend(entries)
+            native.extend(files + [part.captured_dir])
         else:
             inputs.append({"kind": "archive", "path": part.archive})
             native.append(part.archive)
 
     if not modules:
-        fail("{}: no ThinLTO bitcode among the link's inputs: compile C++ with -flto=thin and Rust with -Clinker-plugin-lto ({}, and add thinlto_cxx_flags() / thinlto_rustc_flags() from @thinlto//buck2:defs.bzl to the C++ and Rust toolchains)".format(label, CONFIG_HINT))
+        fail("{}: no ThinLTO bitcode among the link's inputs: the C++ toolchain must compile with -flto=thin (lto_mode = \"thin\") and the Rust toolchain with -Clinker-plugin-lto ({})".format(label, RUST_HINT))
 
+    pre = cmd_args(pre_flags, captured_pre)
+    post = cmd_args(captured_post, post_flags)
     manifest = actions.declare_output("thinlto/manifest.json", has_content_based_path = False)
     actions.write_json(
         manifest,
@@ -376,8 +462,8 @@ def _thin_link_impl(
             "inputs": inputs,
             "linker": {
                 "driver": cmd_args(linker, delimiter = ""),
-                "flags": pre_flags,
-                "post_flags": post_flags,
+                "flags": pre,
+                "post_flags": post,
             },
             "output": _path(binary),
             "version": _MANIFEST_VERSION,
@@ -401,7 +487,7 @@ def _thin_link_impl(
             plan.as_output(),
             "--final-link-params",
             params.as_output(),
-            hidden = [m.bitcode for m in modules] + native + index_outputs[2:] + [pre_flags, post_flags],
+            hidden = [m.bitcode for m in modules] + native + index_outputs[2:] + [pre, post],
         ),
         category = "thinlto_index",
         identifier = "index",
@@ -427,7 +513,7 @@ def _thin_link_impl(
         native = native,
         manifest = manifest,
         params = params,
-        flags = cmd_args(pre_flags, post_flags),
+        flags = cmd_args(pre, post),
         helper = helper,
         label = label,
         binary = binary,
@@ -438,6 +524,7 @@ _thin_link = dynamic_actions(
     impl = _thin_link_impl,
     attrs = {
         "binary": dynattrs.output(),
+        "captures": dynattrs.list(dynattrs.artifact_value()),
         "compiler": dynattrs.value(cmd_args),
         "fragments": dynattrs.list(dynattrs.artifact_value()),
         "helper": dynattrs.value(RunInfo),
@@ -449,52 +536,111 @@ _thin_link = dynamic_actions(
     },
 )
 
-def thinlto_link(ctx: AnalysisContext, deps: list[Dependency], output_name: str) -> Artifact:
-    """Links `deps` into an executable through distributed ThinLTO.
+def distributed_thinlto_requested(label: Label, cxx: CxxToolchainInfo, requested: bool, configured: bool) -> bool:
+    """Whether a binary that asks for distributed ThinLTO (`requested`) gets it; fails on a misconfiguration.
+
+    The C++ toolchain decides, with the prelude's fields: `supports_distributed_thinlto` says
+    its links may distribute ThinLTO, `lto_mode` whether this configuration compiles ThinLTO
+    bitcode. A toolchain that supports it with `lto_mode = "none"` is the plain
+    configuration: the binary links as usual, unless the configuration asks for ThinLTO
+    (`configured`: -m thinlto, [thinlto] mode), which is then a misconfiguration.
 
     Args:
-      ctx: the rule's context; needs the attrs `_thinlto_toolchain`, `_cxx_toolchain`,
-        `linker_flags` and `backend_flags`.
-      deps: what the executable links (MergedLinkInfo), the one holding `main` linked whole.
+      label: the binary, for messages.
+      cxx: its C++ toolchain.
+      requested: the binary's enable_distributed_thinlto.
+      configured: thinlto_configured() for the binary's configuration.
+
+    Returns:
+      True to link with distributed ThinLTO, False to link as the prelude does.
+    """
+    if not requested:
+        return False
+    linker = cxx.linker_info
+    if not linker.supports_distributed_thinlto:
+        fail("{}: enable_distributed_thinlto = True, but its C++ toolchain does not support distributed ThinLTO (supports_distributed_thinlto is not set; the prelude's system_cxx_toolchain also hard-codes lto_mode = \"none\"), so the prelude would silently link it as usual (facebook/buck2#323): wrap the toolchain in thinlto_cxx_toolchain from @thinlto//buck2:defs.bzl (`thinlto_cxx_toolchain(name = \"cxx\", base = \":cxx_base\", dist_thin_lto_codegen_flags = [\"-O2\"])`), or give a prelude cxx_toolchain lto_mode = thinlto_lto_mode() and supports_distributed_thinlto = True".format(label))
+    if linker.lto_mode == LtoMode("none"):
+        if configured:
+            fail("{}: the configuration asks for ThinLTO (thinlto//buck2/cfg:distributed, or [thinlto] mode = distributed), but its C++ toolchain's lto_mode is \"none\": give the toolchain lto_mode = thinlto_lto_mode() from @thinlto//buck2:defs.bzl (thinlto_cxx_toolchain does by default)".format(label))
+        return False
+    if linker.lto_mode != LtoMode("thin"):
+        fail("{}: distributed ThinLTO needs the C++ toolchain's lto_mode = \"thin\", not {}".format(label, linker.lto_mode))
+    return True
+
+def thinlto_link(
+        ctx: AnalysisContext,
+        output_name: str,
+        links: list[LinkArgs],
+        pre_flags: cmd_args,
+        post_flags: cmd_args,
+        capture: Capture | None = None) -> Artifact:
+    """Links an executable through distributed ThinLTO.
+
+    Args:
+      ctx: the rule's context; needs the attrs `_thinlto_toolchain`, `_cxx_toolchain` and
+        `backend_flags`.
       output_name: the executable's name, below the target's output directory.
+      links: the prelude's link arguments of the executable, in link order (what
+        make_link_args would put on the command line), after `capture`'s inputs.
+      pre_flags: the toolchain's and target's flags before the inputs.
+      post_flags: flags after them.
+      capture: for a Rust main, what rustc would have linked (its objects, the rlibs, std).
 
     Returns:
       The executable (bound by the final link, inside the thin link's dynamic action).
     """
     tc = ctx.attrs._thinlto_toolchain[ThinLtoToolchainInfo]
-    if tc.mode != "distributed":
-        fail("{}: links with distributed ThinLTO, but the thinlto toolchain's mode is {}: {}".format(ctx.label, repr(tc.mode), CONFIG_HINT))
+    if not tc.helper:
+        fail("{}: links with distributed ThinLTO, but {}".format(ctx.label, tc.missing))
     cxx = ctx.attrs._cxx_toolchain[CxxToolchainInfo]
     linker_info = cxx.linker_info
-    _check_bitcode_flags(ctx.label, cxx)
+    check_bitcode_flags(ctx.label, cxx)
 
-    link_args = get_link_args_for_strategy(
-        ctx.actions,
-        ctx.label,
-        linker_info,
-        [d[MergedLinkInfo] for d in deps],
-        LinkStrategy("static_pic"),
-        False,
-        None,
-    )
-    infos = map_to_link_infos([link_args])
-    parts, fragments = _parts(ctx, tc.helper, infos)
-    info_pre, info_post = _flag_args(infos)
+    infos = map_to_link_infos(links)
+    fragments = []
+    parts = []
+    if capture:
+        rlibs = {}
+        for rlib in capture.rlibs:
+            if rlib.basename in rlibs:
+                fail("{}: two rlibs named {}".format(ctx.label, rlib.basename))
+            tag = "a{}".format(len(fragments))
+            members, fragment = _extract(ctx, tc.helper, rlib, tag)
+            rlibs[rlib.basename] = _Part(kind = "archive", tag = tag, members_dir = members, fragment = len(fragments))
+            fragments.append(fragment)
+        parts.append(_Part(kind = "captured", captured_dir = capture.dir, rlibs = rlibs))
+    parts.extend(_parts(ctx, tc.helper, infos, fragments))
+
+    info_pre, info_post, codegen = [], [], []
+    for info in infos:
+        info_pre.extend(info.pre_flags)
+        info_post.extend(info.post_flags)
+        codegen.extend(info.dist_thin_lto_codegen_flags)
 
     binary = ctx.actions.declare_output(output_name, has_content_based_path = False)
 
-    # The C++ toolchain's link flags, ours (lld, which the thin link needs: a later
-    # -fuse-ld= wins), the deps' and the target's.
-    pre_flags = cmd_args(linker_info.linker_flags, "-fuse-ld=lld", info_pre, ctx.attrs.linker_flags)
-    post_flags = cmd_args(info_post, linker_info.post_linker_flags)
-    compiler = cmd_args(cxx.cxx_compiler_info.compiler, tc.backend_flags, ctx.attrs.backend_flags)
+    # Backends: the C++ compiler with the toolchain's dist_thin_lto_codegen_flags (the
+    # prelude's field for exactly this), the links' own (LinkInfo.dist_thin_lto_codegen_flags),
+    # the thinlto toolchain's and the target's.
+    compiler = cmd_args(
+        cxx.cxx_compiler_info.compiler,
+        linker_info.dist_thin_lto_codegen_flags or [],
+        codegen,
+        tc.backend_flags,
+        ctx.attrs.backend_flags,
+    )
+    _check_opt_level(ctx.label, compiler)
 
+    # The manifest keeps flags before and after all inputs, not between them: a flag that
+    # must sit next to one input (`-Wl,--whole-archive` around a library) is not supported.
+    # The thin link needs lld: our -fuse-ld= comes after the toolchain's and wins.
     ctx.actions.dynamic_output_new(_thin_link(
         fragments = fragments,
+        captures = [capture.record] if capture else [],
         parts = parts,
         linker = cmd_args(linker_info.linker),
-        pre_flags = pre_flags,
-        post_flags = post_flags,
+        pre_flags = cmd_args(pre_flags, "-fuse-ld=lld", info_pre),
+        post_flags = cmd_args(info_post, post_flags),
         compiler = compiler,
         helper = tc.helper,
         label = ctx.label,
@@ -502,25 +648,9 @@ def thinlto_link(ctx: AnalysisContext, deps: list[Dependency], output_name: str)
     ))
     return binary
 
-def _thinlto_cxx_binary_impl(ctx: AnalysisContext) -> list[Provider]:
-    binary = thinlto_link(ctx, ctx.attrs.deps, ctx.label.name)
-    return [
-        DefaultInfo(default_output = binary),
-        RunInfo(args = cmd_args(binary)),
-    ]
-
-thinlto_cxx_binary = rule(
-    impl = _thinlto_cxx_binary_impl,
-    doc = """An executable linked from `deps` (prelude cxx_library, rust_library, ...) with distributed ThinLTO.
-
-Needs the C++ toolchain to compile bitcode (`thinlto_cxx_flags()`), the Rust toolchain too
-(`thinlto_rustc_flags()`), and `[thinlto] mode = distributed`. Usually created by the
-`cxx_binary` macro of @thinlto//buck2:defs.bzl rather than directly.""",
-    attrs = {
-        "backend_flags": attrs.list(attrs.arg(), default = [], doc = "Extra flags for this binary's backend compiles."),
-        "deps": attrs.list(attrs.dep(providers = [MergedLinkInfo]), default = [], doc = "What the binary links; the one holding `main` should have link_whole = True."),
-        "linker_flags": attrs.list(attrs.arg(), default = [], doc = "Extra flags for the thin link and the final link."),
-        "_cxx_toolchain": attrs.toolchain_dep(default = "toolchains//:cxx", providers = [CxxToolchainInfo]),
-        "_thinlto_toolchain": attrs.toolchain_dep(default = "toolchains//:thinlto", providers = [ThinLtoToolchainInfo]),
-    },
-)
+def _check_opt_level(label: Label, compiler: cmd_args):
+    """Fails unless the backends get an optimisation level: clang would compile them at -O0."""
+    for arg in str(compiler).split(" "):
+        if arg.strip("\"'").startswith("-O"):
+            return
+    fail("{}: the distributed ThinLTO backends get no optimisation level, and clang would compile them at -O0: add one (e.g. -O2) to the C++ toolchain's dist_thin_lto_codegen_flags".format(label))

@@ -4,10 +4,11 @@
 # ran, what each backend imported, and the calls ThinLTO inlined across languages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# setup first: it also repairs a /dev/null that is not a device (see there).
+tools/setup.sh
 # Nothing here reads a terminal. cargo probes rustc with `rustc -`, which reads stdin (also
 # when a repository rule runs cargo), and caches a failed probe: give everything an empty one.
 exec </dev/null
-tools/setup.sh
 
 log=$(mktemp -d)/exec.json
 trap 'rm -rf "$(dirname "$log")"' EXIT

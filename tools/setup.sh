@@ -8,13 +8,23 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 apt_pkgs=(clang-22 lld-22 llvm-22 libclang-rt-22-dev bazel-bootstrap bazel-platforms bazel-rules-cc bazel-skylib chromium)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
+sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
+
+# Some machines boot with /dev/null as a regular file: it then keeps whatever was last written
+# to it, and every `rustc -` that cargo runs on a "null" stdin compiles that text and fails
+# (cargo caches the failure). Put the device back before anything runs.
+if [[ ! -c /dev/null ]]; then
+  say "WARNING: /dev/null is not a character device; recreating it (mknod c 1 3)"
+  # Made beside it and renamed over it: a machine that forbids mknod keeps the file it had.
+  "${sudo_cmd[@]}" mknod -m 666 /dev/null.thinlto c 1 3
+  "${sudo_cmd[@]}" mv -f /dev/null.thinlto /dev/null
+fi
 
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
   say "installing with apt: ${missing[*]}"
   "${sudo_cmd[@]}" apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

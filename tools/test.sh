@@ -4,11 +4,11 @@
 # with real Bazel 4.2.3. Installs what is missing first (tools/setup.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# setup first: it also repairs a /dev/null that is not a device (see there).
+tools/setup.sh
 # Nothing here reads a terminal. cargo probes rustc with `rustc -`, which reads stdin (also
 # when a repository rule runs cargo), and caches a failed probe: give everything an empty one.
 exec </dev/null
-
-tools/setup.sh
 
 echo "== cargo fmt / clippy"
 cargo fmt --all --check

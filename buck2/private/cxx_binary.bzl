@@ -6,6 +6,12 @@ implementation: when the binary asks for distributed ThinLTO and its C++ toolcha
 the link exactly as for an ordinary link (`cxx_executable`), and the link arguments it
 would hand the linker go through distributed ThinLTO instead; otherwise it is the prelude's
 `cxx_binary_impl`, unchanged.
+
+`linkshared = True` (set by the `cxx_binary` macro, which also gives the link `-shared` and the
+library's soname) makes it a shared library: the same link, whose backends compile
+position-independent code. A binary that depends on a shared library (a
+`prebuilt_cxx_library(shared_lib = ...)`) links it where the prelude's link has it, with a
+RUNPATH to a symlink tree beside it, as the prelude's link has.
 """
 
 load("@prelude//:rules.bzl", "clone_rule")
@@ -20,13 +26,14 @@ load(
     "cxx_attr_link_style",
     "cxx_attr_use_content_based_paths",
 )
+load("@prelude//cxx:cxx_link_utility.bzl", "executable_shared_lib_arguments")
 load("@prelude//cxx:cxx_sources.bzl", "get_srcs_with_flags")
 load("@prelude//cxx:cxx_toolchain_types.bzl", "RuntimeDependencyHandling")
 load("@prelude//cxx:cxx_types.bzl", "CxxRuleConstructorParams", "LinkPreference")
 load("@prelude//cxx:cxx_utility.bzl", "cxx_attrs_get_allow_cache_upload", "cxx_attrs_use_fbcc_rust_wrapper")
 load("@prelude//cxx:headers.bzl", "cxx_get_regular_cxx_headers_layout")
 load("@prelude//cxx:link_groups.bzl", "get_link_group_info")
-load("@prelude//linking:link_info.bzl", "to_link_strategy")
+load("@prelude//linking:link_info.bzl", "LinkStrategy", "to_link_strategy")
 load("@prelude//linking:linkable_graph.bzl", "LinkableGraph")
 load("@prelude//linking:linkables.bzl", "linkables")
 load("@prelude//utils:utils.bzl", "filter_and_map_idx")
@@ -88,23 +95,32 @@ def _impl(ctx: AnalysisContext) -> list[Provider]:
     if ctx.attrs.enable_distributed_thinlto:
         fail("{}: thinlto_cxx_binary reads distributed_thinlto; the cxx_binary macro of @thinlto//buck2:defs.bzl passes enable_distributed_thinlto on as it (set distributed_thinlto = True, or use the macro)".format(ctx.label))
     toolchain = get_cxx_toolchain_info(ctx)
+    if ctx.attrs.linkshared and to_link_strategy(cxx_attr_link_style(ctx)) == LinkStrategy("static"):
+        fail("{}: linkshared = True links a shared library, of position-independent code: give it link_style = \"static_pic\" (the cxx_binary macro's default for it), not \"static\"".format(ctx.label))
     if not distributed_thinlto_requested(ctx.label, toolchain, ctx.attrs.distributed_thinlto, ctx.attrs._thinlto_configured):
         return cxx_binary_impl(ctx)
 
     output = _cxx_executable(ctx)
     linker = toolchain.linker_info
 
+    # Beside the prelude's own (declared, built only as [prelude-link]).
+    binary = ctx.actions.declare_output("thinlto/" + output.binary.basename, has_content_based_path = False)
+
+    # Shared libraries it depends on: found at run time in a symlink tree beside the binary,
+    # through a RUNPATH relative to it ($ORIGIN/...), as the prelude links its own binary.
+    shlibs = executable_shared_lib_arguments(ctx, toolchain, binary, output.shared_libs)
+
     # What the prelude's link would run (cxx_link_into, cxx_link_cmd_parts): the toolchain's
     # linker_flags and executable_linker_flags, the link arguments (the binary's objects
     # with the toolchain's and the target's binary_linker_flags and linker_flags before them,
     # then the deps'), and the toolchain's post_linker_flags.
-    binary = thinlto_link(
+    link = thinlto_link(
         ctx,
-        # Beside the prelude's own (declared, built only as [prelude-link]).
-        "thinlto/" + output.binary.basename,
+        binary,
         output.link_args,
-        pre_flags = cmd_args(linker.linker_flags or [], linker.executable_linker_flags or []),
+        pre_flags = cmd_args(linker.linker_flags or [], linker.executable_linker_flags or [], shlibs.extra_link_args),
         post_flags = cmd_args(linker.post_linker_flags or []),
+        shared = ctx.attrs.linkshared,
     )
 
     # [prelude-link]: the prelude's own link of the same objects (in a ThinLTO configuration,
@@ -114,9 +130,12 @@ def _impl(ctx: AnalysisContext) -> list[Provider]:
         default_output = output.binary,
         sub_targets = {k: v for k, v in output.sub_targets.items() if k in _PRELUDE_LINK_SUB_TARGETS},
     )]
+
+    # [thinlto-report]: what ThinLTO did to this binary, as one HTML page (docs/report.md).
+    sub_targets["thinlto-report"] = [DefaultInfo(default_output = link.report)]
     return [
-        DefaultInfo(default_output = binary, sub_targets = sub_targets),
-        RunInfo(args = cmd_args(binary, hidden = output.runtime_files)),
+        DefaultInfo(default_output = binary, other_outputs = shlibs.runtime_files, sub_targets = sub_targets),
+        RunInfo(args = cmd_args(binary, hidden = output.runtime_files + shlibs.runtime_files)),
         output.compilation_db,
     ]
 
@@ -125,6 +144,7 @@ thinlto_cxx_binary = clone_rule(
     extra_attrs = {
         "backend_flags": attrs.list(attrs.arg(), default = [], doc = "Extra flags for this binary's distributed ThinLTO backends."),
         "distributed_thinlto": attrs.bool(default = False, doc = "Link with distributed ThinLTO when the C++ toolchain does ThinLTO (the cxx_binary macro's enable_distributed_thinlto)."),
+        "linkshared": attrs.bool(default = False, doc = "A shared library: the link has -shared among its flags (the cxx_binary macro puts them there), and distributed ThinLTO backends compile position-independent code."),
         "_thinlto_configured": attrs.bool(default = thinlto_configured()),
         "_thinlto_toolchain": attrs.toolchain_dep(default = "toolchains//:thinlto", providers = [ThinLtoToolchainInfo]),
     },

@@ -11,6 +11,9 @@
                           its plan: inputs are the module, its index, its imports list and
                           exactly the modules it imports (`thinlto backend`)
       -> thinlto_link     one per binary: `thinlto link`, backend objects in place of bitcode
+    -> thinlto_report   on request (the sub-target [thinlto-report]): `thinlto report`, the
+                        HTML page of what the thin link decided and, with `[thinlto] remarks`,
+                        what each backend's inliner did (docs/report.md)
 
 As in prelude/cxx/dist_lto/dist_lto.bzl, each backend has a dynamic action of its own,
 reading only its plan: a change to one module's plan re-analyses only its backend. (The
@@ -28,7 +31,11 @@ and lld must know the paths before the contents exist.
 
 The final link is a dynamic action too, reading the plan: it depends on the backend objects
 of the modules the linker loaded only, so a module nothing referenced (a lazy member) never
-has its backend run.
+has its backend run. So does the report, for the backends' remarks.
+
+A shared library (`linkshared`) is the same link with `-shared` among its flags, and its
+backends compile position-independent code (`-fPIC`): clang takes the relocation model of
+`-x ir` from its command line, not from the bitcode.
 """
 
 load("@prelude//cxx:cxx_toolchain_types.bzl", "CxxToolchainInfo")
@@ -45,7 +52,7 @@ load(
     "map_to_link_infos",
 )
 load("@prelude//linking:lto.bzl", "LtoMode")
-load(":toolchain.bzl", "ThinLtoToolchainInfo")
+load(":toolchain.bzl", "ThinLtoProfileInfo", "ThinLtoToolchainInfo")
 
 # The fragment, manifest and plan formats (tools/thinlto/src/{extract,manifest,plan}.rs)
 # this file writes and reads, and the capture's (capture_rustc_link.py).
@@ -78,6 +85,7 @@ _Part = record(
     # "objects": loose objects (bitcode unless compiled from assembly, see _parts)
     # "archive": an archive split by `thinlto extract` (fragment tells what is bitcode)
     # "native": an archive passed as it is
+    # "shared": a shared library the link depends on
     # "captured": what rustc would have linked for a Rust main (capture_rustc_link.py)
     kind = str,
     # kind == "objects": the objects, and whether they are a lazy (--start-lib) group.
@@ -89,8 +97,10 @@ _Part = record(
     members_dir = field(Artifact | None, None),
     fragment = field(int, -1),
     whole = field(bool, False),
-    # kind == "native": the archive.
+    # kind == "native": the archive; kind == "shared": the shared library, and whether it is
+    # linked by name (`-l<name>`) rather than by path.
     archive = field(Artifact | None, None),
+    without_soname = field(bool, False),
     # kind == "captured": the directory of rustc's objects and std's rlibs, and the parts
     # (kind "archive") of the rlibs rustc may link, by file name.
     captured_dir = field(Artifact | None, None),
@@ -120,6 +130,18 @@ _Module = record(
     # Its own plan: loaded or not, and what it imports.
     plan = Artifact,
     object = Artifact,
+    # `<object>.remarks.yaml`, with `[thinlto] remarks`: the backend's optimization remarks,
+    # where `thinlto report` looks for them.
+    remarks = field(Artifact | None, None),
+)
+
+# What `thinlto_link` declared.
+# buildifier: disable=name-conventions
+ThinLtoLink = record(
+    # The linked executable or shared library.
+    binary = Artifact,
+    # The HTML report (`thinlto report`), built only when asked for: [thinlto-report].
+    report = Artifact,
 )
 
 def _owner(artifact: Artifact) -> str:
@@ -153,8 +175,12 @@ def _extract(ctx: AnalysisContext, helper: RunInfo, archive: Artifact, tag: str)
     )
     return members, fragment
 
-def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo], fragments: list[Artifact], n_objects: int = 0) -> list[_Part]:
-    """The link's inputs in command-line order; each archive's extraction appends its fragment to `fragments`."""
+def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo], fragments: list[Artifact], shared_ok: bool, n_objects: int = 0) -> list[_Part]:
+    """The link's inputs in command-line order; each archive's extraction appends its fragment to `fragments`.
+
+    A shared library the link depends on (`shared_ok`) is a native input where the prelude's
+    link has it: its path, or `-l<name>` with `-L` its directory (`link_without_soname`).
+    """
     parts = []
     for info in infos:
         for linkable in info.linkables:
@@ -182,7 +208,9 @@ def _parts(ctx: AnalysisContext, helper: RunInfo, infos: list[LinkInfo], fragmen
                 parts.append(_Part(kind = "archive", tag = tag, members_dir = members, fragment = len(fragments), whole = linkable.link_whole))
                 fragments.append(fragment)
             elif isinstance(linkable, SharedLibLinkable):
-                fail("{}: {} is a shared library; distributed ThinLTO links static executables only (give the dependency preferred_linkage = \"static\")".format(ctx.label, linkable.lib.short_path))
+                if not shared_ok:
+                    fail("{}: {} is a shared library; a Rust main links its dependencies statically with distributed ThinLTO (give the dependency preferred_linkage = \"static\")".format(ctx.label, linkable.lib.short_path))
+                parts.append(_Part(kind = "shared", archive = linkable.lib, without_soname = linkable.link_without_soname))
             elif isinstance(linkable, FrameworksLinkable) or isinstance(linkable, SwiftmoduleLinkable):
                 # Apple only: a GNU link ignores them, as the prelude's does.
                 continue
@@ -262,7 +290,8 @@ def _backend_impl(
         helper: RunInfo,
         compiler: cmd_args,
         label: Label,
-        out: OutputArtifact) -> list[Provider]:
+        out: OutputArtifact,
+        remarks: OutputArtifact | None) -> list[Provider]:
     p = module_plan.read_json()
     if p.get("version") != _PLAN_VERSION:
         fail("{}: the plan of {} has version {}, these rules read {}: rules and helper are out of step".format(label, module.name, p.get("version"), _PLAN_VERSION))
@@ -282,6 +311,7 @@ def _backend_impl(
             module.imports_file,
             "--out",
             out,
+            ["--remarks", remarks] if remarks else [],
             "--",
             compiler,
             hidden = imports,
@@ -301,6 +331,7 @@ _backend = dynamic_actions(
         "module": dynattrs.value(_Module),
         "module_plan": dynattrs.artifact_value(),
         "out": dynattrs.output(),
+        "remarks": dynattrs.option(dynattrs.output()),
     },
 )
 
@@ -351,6 +382,53 @@ _final_link = dynamic_actions(
     },
 )
 
+def _report_impl(
+        actions: AnalysisActions,
+        plan: ArtifactValue,
+        plan_file: Artifact,
+        manifest: Artifact,
+        modules: list[_Module],
+        helper: RunInfo,
+        label: Label,
+        report: OutputArtifact) -> list[Provider]:
+    p = plan.read_json()
+    if p.get("version") != _PLAN_VERSION:
+        fail("{}: plan version {}, these rules read {}: rules and helper are out of step".format(label, p.get("version"), _PLAN_VERSION))
+
+    # The report reads every module and its index (who imports what, named from the
+    # modules' definitions), and the remarks of the backends that ran: the loaded modules'.
+    remarks = [m.remarks for m, entry in zip(modules, p["modules"]) if entry["loaded"] and m.remarks]
+    actions.run(
+        cmd_args(
+            helper,
+            "report",
+            "--plan",
+            plan_file,
+            "--manifest",
+            manifest,
+            [cmd_args("--remarks", r) for r in remarks],
+            "--out",
+            report,
+            hidden = [m.bitcode for m in modules] + [m.index for m in modules],
+        ),
+        category = "thinlto_report",
+        identifier = "report",
+    )
+    return []
+
+_report = dynamic_actions(
+    impl = _report_impl,
+    attrs = {
+        "helper": dynattrs.value(RunInfo),
+        "label": dynattrs.value(Label),
+        "manifest": dynattrs.value(Artifact),
+        "modules": dynattrs.value(list[_Module]),
+        "plan": dynattrs.artifact_value(),
+        "plan_file": dynattrs.value(Artifact),
+        "report": dynattrs.output(),
+    },
+)
+
 def _splice_capture(part: _Part, capture: dict, fragments: list[ArtifactValue], label: Label, add_module) -> (list, list, list, list):
     """The manifest inputs of rustc's link, and its flags before and after them.
 
@@ -384,6 +462,18 @@ def _splice_capture(part: _Part, capture: dict, fragments: list[ArtifactValue], 
             fail("{}: unknown entry {} in the capture of rustc's link".format(label, arg))
     return inputs, pre, post, native
 
+def _backend_profile(profile: Artifact | None, flag: str, obj: Artifact) -> list:
+    """The profile's flag for the backend writing `obj`, with the profile as a declared input.
+
+    The helper runs clang in a private directory beside the object
+    (`<the object's directory>/.thinlto-backend*`, tools/thinlto/src/backend.rs) that holds
+    only the module, its index and its imports at their exec-root paths: an exec-root path
+    of the profile would not resolve there, so the flag names it from that directory.
+    """
+    if not profile:
+        return []
+    return [cmd_args(profile, format = flag + "=../{}", relative_to = (obj, 1))]
+
 def _thin_link_impl(
         actions: AnalysisActions,
         fragments: list[ArtifactValue],
@@ -395,7 +485,11 @@ def _thin_link_impl(
         compiler: cmd_args,
         helper: RunInfo,
         label: Label,
-        binary: OutputArtifact) -> list[Provider]:
+        remarks: bool,
+        profile: Artifact | None,
+        profile_flag: str,
+        binary: OutputArtifact,
+        report: OutputArtifact) -> list[Provider]:
     modules = []
     inputs = []
     native = []
@@ -412,6 +506,7 @@ def _thin_link_impl(
             imports_file = declare(".imports"),
             plan = declare(".plan.json"),
             object = declare(""),
+            remarks = declare(".remarks.yaml") if remarks else None,
         )
         modules.append(m)
         return {
@@ -442,6 +537,13 @@ def _thin_link_impl(
         elif part.kind == "archive":
             inputs.extend(_splice_fragment(part, fragments[part.fragment].read_json(), label, add_module))
             native.append(part.members_dir)
+        elif part.kind == "shared":
+            if part.without_soname:
+                # As the prelude links it: by name, from its directory (-L, a flag before the inputs).
+                inputs.append({"flag": "-l" + part.archive.basename.removeprefix("lib").split(".")[0], "kind": "library"})
+            else:
+                inputs.append({"kind": "object", "owner": _owner(part.archive), "path": part.archive})
+            native.append(part.archive)
         elif part.kind == "captured":
             entries, captured_pre, captured_post, files = _splice_capture(part, captures[0].read_json(), fragments, label, add_module)
             inputs.extend(entries)
@@ -502,9 +604,10 @@ def _thin_link_impl(
             module = m,
             bitcode = bitcode,
             helper = helper,
-            compiler = compiler,
+            compiler = cmd_args(compiler, _backend_profile(profile, profile_flag, m.object)),
             label = label,
             out = m.object.as_output(),
+            remarks = m.remarks.as_output() if m.remarks else None,
         ))
 
     actions.dynamic_output_new(_final_link(
@@ -517,6 +620,16 @@ def _thin_link_impl(
         helper = helper,
         label = label,
         binary = binary,
+    ))
+
+    actions.dynamic_output_new(_report(
+        plan = plan,
+        plan_file = plan,
+        manifest = manifest,
+        modules = modules,
+        helper = helper,
+        label = label,
+        report = report,
     ))
     return []
 
@@ -533,6 +646,10 @@ _thin_link = dynamic_actions(
         "parts": dynattrs.value(list[_Part]),
         "post_flags": dynattrs.value(cmd_args),
         "pre_flags": dynattrs.value(cmd_args),
+        "profile": dynattrs.value(Artifact | None),
+        "profile_flag": dynattrs.value(str),
+        "remarks": dynattrs.value(bool),
+        "report": dynattrs.output(),
     },
 )
 
@@ -569,25 +686,31 @@ def distributed_thinlto_requested(label: Label, cxx: CxxToolchainInfo, requested
 
 def thinlto_link(
         ctx: AnalysisContext,
-        output_name: str,
+        binary: Artifact,
         links: list[LinkArgs],
         pre_flags: cmd_args,
         post_flags: cmd_args,
-        capture: Capture | None = None) -> Artifact:
-    """Links an executable through distributed ThinLTO.
+        capture: Capture | None = None,
+        shared: bool = False) -> ThinLtoLink:
+    """Links an executable or a shared library through distributed ThinLTO.
 
     Args:
       ctx: the rule's context; needs the attrs `_thinlto_toolchain`, `_cxx_toolchain` and
         `backend_flags`.
-      output_name: the executable's name, below the target's output directory.
+      binary: the executable or shared library to link (declared with
+        `has_content_based_path = False`: the manifest names it before it exists).
       links: the prelude's link arguments of the executable, in link order (what
         make_link_args would put on the command line), after `capture`'s inputs.
       pre_flags: the toolchain's and target's flags before the inputs.
       post_flags: flags after them.
       capture: for a Rust main, what rustc would have linked (its objects, the rlibs, std).
+        Its link takes no shared library: rustc's own link would have placed those.
+      shared: a shared library (`-shared` is among the flags): its backends compile
+        position-independent code.
 
     Returns:
-      The executable (bound by the final link, inside the thin link's dynamic action).
+      The binary (bound by the final link, inside the thin link's dynamic action) and the
+      report (built only when asked for).
     """
     tc = ctx.attrs._thinlto_toolchain[ThinLtoToolchainInfo]
     if not tc.helper:
@@ -609,7 +732,7 @@ def thinlto_link(
             rlibs[rlib.basename] = _Part(kind = "archive", tag = tag, members_dir = members, fragment = len(fragments))
             fragments.append(fragment)
         parts.append(_Part(kind = "captured", captured_dir = capture.dir, rlibs = rlibs))
-    parts.extend(_parts(ctx, tc.helper, infos, fragments))
+    parts.extend(_parts(ctx, tc.helper, infos, fragments, shared_ok = not capture))
 
     info_pre, info_post, codegen = [], [], []
     for info in infos:
@@ -617,19 +740,28 @@ def thinlto_link(
         info_post.extend(info.post_flags)
         codegen.extend(info.dist_thin_lto_codegen_flags)
 
-    binary = ctx.actions.declare_output(output_name, has_content_based_path = False)
+    # Shared libraries linked by name are found in their directories.
+    search = [cmd_args(p.archive, format = "-L{}", parent = 1) for p in parts if p.kind == "shared" and p.without_soname]
 
     # Backends: the C++ compiler with the toolchain's dist_thin_lto_codegen_flags (the
     # prelude's field for exactly this), the links' own (LinkInfo.dist_thin_lto_codegen_flags),
-    # the thinlto toolchain's and the target's.
+    # the thinlto toolchain's and the target's; for a shared library, -fPIC (clang compiles
+    # `-x ir` with the relocation model of its command line, PIE by default).
     compiler = cmd_args(
         cxx.cxx_compiler_info.compiler,
         linker_info.dist_thin_lto_codegen_flags or [],
         codegen,
         tc.backend_flags,
         ctx.attrs.backend_flags,
+        ["-fPIC"] if shared else [],
     )
     _check_opt_level(ctx.label, compiler)
+
+    report = ctx.actions.declare_output("thinlto/report.html", has_content_based_path = False)
+
+    # The C++ toolchain's profile (PGO; thinlto_cxx_toolchain(profile = ...)), for every
+    # backend, C++ and Rust modules alike, after their other flags.
+    profile = ctx.attrs._cxx_toolchain.get(ThinLtoProfileInfo) or ThinLtoProfileInfo()
 
     # The manifest keeps flags before and after all inputs, not between them: a flag that
     # must sit next to one input (`-Wl,--whole-archive` around a library) is not supported.
@@ -639,14 +771,18 @@ def thinlto_link(
         captures = [capture.record] if capture else [],
         parts = parts,
         linker = cmd_args(linker_info.linker),
-        pre_flags = cmd_args(pre_flags, "-fuse-ld=lld", info_pre),
+        pre_flags = cmd_args(pre_flags, "-fuse-ld=lld", info_pre, search),
         post_flags = cmd_args(info_post, post_flags),
         compiler = compiler,
         helper = tc.helper,
         label = ctx.label,
+        remarks = tc.remarks,
+        profile = profile.file,
+        profile_flag = profile.backend_flag,
         binary = binary.as_output(),
+        report = report.as_output(),
     ))
-    return binary
+    return ThinLtoLink(binary = binary, report = report)
 
 def _check_opt_level(label: Label, compiler: cmd_args):
     """Fails unless the backends get an optimisation level: clang would compile them at -O0."""

@@ -110,17 +110,21 @@ def _impl(ctx: AnalysisContext) -> list[Provider]:
         False,
         None,
     )
-    binary = thinlto_link(
+    link = thinlto_link(
         ctx,
-        ctx.label.name,
+        ctx.actions.declare_output(ctx.label.name, has_content_based_path = False),
         [native],
         pre_flags = compile_ctx.linker_pre_args,
         post_flags = cmd_args(),
         capture = Capture(record = record, dir = captured, rlibs = _rlibs(ctx, compile_ctx, params.dep_link_strategy)),
     )
     return [
-        DefaultInfo(default_output = binary, sub_targets = {"rustc-link": [DefaultInfo(default_output = record, other_outputs = [captured])]}),
-        RunInfo(args = cmd_args(binary)),
+        DefaultInfo(default_output = link.binary, sub_targets = {
+            "rustc-link": [DefaultInfo(default_output = record, other_outputs = [captured])],
+            # What ThinLTO did to this binary, as one HTML page (docs/report.md).
+            "thinlto-report": [DefaultInfo(default_output = link.report)],
+        }),
+        RunInfo(args = cmd_args(link.binary)),
     ]
 
 thinlto_rust_binary = clone_rule(

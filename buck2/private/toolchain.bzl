@@ -8,7 +8,11 @@ prelude's `cxx_toolchain` takes them as attributes. `system_cxx_toolchain` hard-
 by default from the configuration: the constraint `thinlto//buck2/cfg:thinlto` (`-m thinlto`),
 else `[thinlto] mode`.
 
-The `thinlto` toolchain holds what the prelude has no field for: the helper.
+The `thinlto` toolchain holds what the prelude has no field for: the helper, and whether
+backends write optimization remarks (`[thinlto] remarks`, for the report).
+
+A profile (PGO) is the C++ toolchain's (`thinlto_cxx_toolchain(profile = ...)`: its C and C++
+compiles and every backend) and the Rust toolchain's (`thinlto_rustc_flags(profile = ...)`).
 """
 
 load(
@@ -50,6 +54,20 @@ def thinlto_mode() -> str:
         ))
     return mode
 
+def thinlto_config_bool(key: str) -> bool:
+    """`[thinlto] <key>` as a bool (`true` or `false`, the default); fails on anything else.
+
+    Args:
+      key: the key of the `[thinlto]` section.
+
+    Returns:
+      Its value.
+    """
+    value = read_root_config("thinlto", key, "false").strip().lower()
+    if value not in ["true", "false"]:
+        fail("[thinlto] {} = {} is neither true nor false (`-c thinlto.{}=true`)".format(key, repr(value), key))
+    return value == "true"
+
 def _by_configuration(on, off):
     """`on` in a configuration with ThinLTO, else `off`: the constraint, else `[thinlto] mode`."""
     return select({
@@ -66,13 +84,27 @@ def thinlto_lto_mode():
     """
     return _by_configuration("thin", "none")
 
-def thinlto_rustc_flags():
-    """Flags for a Rust toolchain: `-Clinker-plugin-lto` in a configuration with ThinLTO.
+def thinlto_rustc_flags(profile: str | None = None):
+    """Flags for a Rust toolchain: `-Clinker-plugin-lto` in a configuration with ThinLTO, and a profile.
 
     Add them to the toolchain's `rustc_flags` (`system_rust_toolchain`): every crate is then
     LLVM bitcode, which clang's thin link reads like C++'s.
+
+    Args:
+      profile: a target whose output is an indexed profile (`.profdata`, from
+        `llvm-profdata merge`), the one `thinlto_cxx_toolchain(profile = ...)` names: every
+        crate is then compiled with `-Cprofile-use=` it, in every configuration, and the
+        profile is an input of every rustc action.
+
+    Returns:
+      The flags (a select over the configuration, and the profile's).
     """
-    return _by_configuration(["-Clinker-plugin-lto"], [])
+    flags = _by_configuration(["-Clinker-plugin-lto"], [])
+    if profile:
+        # `$(location)`: the profile is an input of every rustc action. (A sample profile
+        # has no rustc flag: -Zprofile-sample-use is nightly-only.)
+        flags = flags + ["-Cprofile-use=$(location {})".format(profile)]
+    return flags
 
 def thinlto_configured():
     """True in a configuration that asks for ThinLTO (the constraint, else `[thinlto] mode`)."""
@@ -85,7 +117,7 @@ def _copy(value, provider, **changes):
     fields.update(changes)
     return provider(**fields)
 
-def _with_flag(flags, flag: str):
+def _with_flag(flags, flag):
     if flags == None:
         return [flag]
     if type(flags) == "list":
@@ -99,6 +131,7 @@ def _thinlto_cxx_toolchain_impl(ctx: AnalysisContext) -> list[Provider]:
         fail("{}: lto_mode = {} is not one of: none, thin".format(ctx.label, repr(mode)))
     thin = mode == "thin"
     linker = base.linker_info
+    profile_flags = _profile_flags(ctx.label, ctx.attrs.profile)
     changes = {
         "linker_info": _copy(
             linker,
@@ -114,15 +147,42 @@ def _thinlto_cxx_toolchain_impl(ctx: AnalysisContext) -> list[Provider]:
         # As the prelude's cxx_toolchain does for lto_mode = "thin": C and C++ compile to
         # ThinLTO bitcode (assembly stays native), and objects are known to be bitcode.
         changes["object_format"] = CxxObjectFormat("bitcode")
-        for field, provider in [("c_compiler_info", CCompilerInfo), ("cxx_compiler_info", CxxCompilerInfo)]:
-            info = getattr(base, field)
-            if info:
-                changes[field] = _copy(info, provider, compiler_flags = _with_flag(info.compiler_flags, "-flto=thin"))
+    for field, provider in [("c_compiler_info", CCompilerInfo), ("cxx_compiler_info", CxxCompilerInfo)]:
+        info = getattr(base, field)
+        if info and (thin or profile_flags.compile):
+            flags = _with_flag(info.compiler_flags, "-flto=thin") if thin else info.compiler_flags
+            if profile_flags.compile:
+                flags = _with_flag(flags, profile_flags.compile)
+            changes[field] = _copy(info, provider, compiler_flags = flags)
     return [
         DefaultInfo(),
         _copy(base, CxxToolchainInfo, **changes),
         ctx.attrs.base[CxxPlatformInfo],
+        # For the backends, which the rule set's link gives the profile itself (link.bzl).
+        ThinLtoProfileInfo(file = ctx.attrs.profile, backend_flag = profile_flags.backend_flag),
     ]
+
+ThinLtoProfileInfo = provider(
+    doc = "The profile of a thinlto_cxx_toolchain (PGO), for the distributed ThinLTO backends.",
+    fields = {
+        # The backend's flag naming it: "-fprofile-use" or "-fprofile-sample-use".
+        "backend_flag": provider_field(str, default = ""),
+        "file": provider_field(Artifact | None, default = None),
+    },
+)
+
+def _profile_flags(label: Label, profile: Artifact | None):
+    """The flags of a profile for C and C++ compiles and for backends, as Bazel's --fdo_profile gives them."""
+    if not profile:
+        return struct(compile = None, backend_flag = "")
+    if profile.extension == ".profdata":
+        # Instrumentation PGO: the compiles annotate the IR with it, and the backends read it
+        # again (context-sensitive profiles need it there, as Bazel's native ThinLTO does).
+        return struct(compile = cmd_args(profile, format = "-fprofile-use={}"), backend_flag = "-fprofile-use")
+    if profile.extension == ".afdo":
+        # Sample PGO (AutoFDO): LLVM's sample loader runs again in the backends, after importing.
+        return struct(compile = cmd_args(profile, format = "-fprofile-sample-use={}"), backend_flag = "-fprofile-sample-use")
+    fail("{}: profile {} is neither an indexed instrumentation profile (.profdata; merge .profraw files with llvm-profdata merge) nor a sample profile (.afdo)".format(label, profile.short_path))
 
 thinlto_cxx_toolchain = rule(
     impl = _thinlto_cxx_toolchain_impl,
@@ -144,6 +204,11 @@ the linker flags (an ordinary link of the bitcode is then lld's in-process ThinL
             default = thinlto_lto_mode(),
             doc = "`thin` or `none`. Default: `thin` in a configuration with ThinLTO (`-m thinlto`, else `[thinlto] mode = distributed`).",
         ),
+        "profile": attrs.option(
+            attrs.source(),
+            default = None,
+            doc = "A profile (PGO): an indexed instrumentation profile (`.profdata`, `llvm-profdata merge`) or a sample profile (`.afdo`). Every C and C++ compile gets `-fprofile-use=` it (`-fprofile-sample-use=` for `.afdo`), in every configuration, and so does every distributed ThinLTO backend; it is an input of each. Give the Rust toolchain the same with `thinlto_rustc_flags(profile = ...)`.",
+        ),
         "supports_distributed_thinlto": attrs.bool(default = True, doc = "Whether links may distribute ThinLTO (binaries with enable_distributed_thinlto = True)."),
     },
     is_toolchain_rule = True,
@@ -157,6 +222,9 @@ ThinLtoToolchainInfo = provider(
         # The helper, or None and why not (`missing`).
         "helper": provider_field(RunInfo | None, default = None),
         "missing": provider_field(str, default = ""),
+        # Whether every backend writes its optimization remarks (`<object>.remarks.yaml`,
+        # for the report).
+        "remarks": provider_field(bool, default = False),
     },
 )
 
@@ -232,6 +300,7 @@ def _thinlto_toolchain_impl(ctx: AnalysisContext) -> list[Provider]:
             backend_flags = ctx.attrs.backend_flags,
             helper = helper,
             missing = missing,
+            remarks = ctx.attrs.remarks,
         ),
     ]
 
@@ -252,6 +321,10 @@ path does not re-run the actions that used the old one.""",
         ),
         "helper": attrs.string(default = "", doc = "The helper as a command: absolute path or name on PATH (untracked)."),
         "helper_dep": attrs.option(attrs.exec_dep(providers = [RunInfo]), default = None, doc = "The helper as a target (tracked); wins over `helper`."),
+        "remarks": attrs.bool(
+            default = thinlto_config_bool("remarks"),
+            doc = "Every backend writes its optimization remarks of the inliner (`<object>.remarks.yaml`), which the report ([thinlto-report]) shows. Default: `[thinlto] remarks` (`-c thinlto.remarks=true`), else False.",
+        ),
     },
     is_toolchain_rule = True,
 )

@@ -11,15 +11,16 @@ every test that runs buck2 is skipped, loudly; the others (lint, the capture scr
 regardless.
 
 Everything runs in a scratch copy of the project (.buckconfig, PACKAGE, buck2/,
-examples/mixed/, tests/shapes/, tests/realcode/ with its vendored crates), so tests never
-edit tracked files and never share a buck2 daemon or buck-out with anyone; the daemon is
-killed when the session ends. The helper is $THINLTO_HELPER, or built by cargo; it is
-copied to the scratch project's buck2/toolchains/bin/thinlto, the tracked form the example
-toolchain uses.
+examples/mixed/, tests/shapes/, tests/shared/, tests/pgo/, tests/realcode/ with its vendored
+crates), so tests never edit tracked files and never share a buck2 daemon or buck-out with
+anyone; the daemon is killed when the session ends. The helper is $THINLTO_HELPER, or built
+by cargo; it is copied to the scratch project's buck2/toolchains/bin/thinlto, the tracked
+form the example toolchain uses.
 """
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,10 @@ class Project:
 
     def __init__(self, root, buck2):
         self.root, self.buck2 = root, buck2
+        # The trace id (Build ID) of the last command that printed one: `buck2 log` reads that
+        # command's event log. Without it `buck2 log` takes the newest log file, which after a
+        # quick no-op build was at times still the previous command's.
+        self.trace_id = None
 
     def run(self, *args, check=True, timeout=3600):
         proc = subprocess.run(
@@ -121,7 +126,14 @@ class Project:
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"buck2 {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-8000:]}")
+        if args and args[0] != "log":
+            found = re.search(r"Build ID: ([0-9a-f-]+)", proc.stderr)
+            self.trace_id = found.group(1) if found else None
         return proc
+
+    def log(self, *args):
+        """`buck2 log ...` of the last command."""
+        return self.run("log", *args, *(["--trace-id", self.trace_id] if self.trace_id else [])).stdout
 
     def build(self, *args):
         """Builds; returns {target as printed: absolute path of its output}."""
@@ -145,7 +157,7 @@ class Project:
 
     def what_ran(self):
         """The actions the last command executed (not those it found up to date)."""
-        out = self.run("log", "what-ran", "--format", "json").stdout
+        out = self.log("what-ran", "--format", "json")
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def ran(self, category):
@@ -166,7 +178,7 @@ class Project:
         remote execution, so exactly what the action declares.
         """
         found = {}
-        for line in self.run("log", "show").stdout.splitlines():
+        for line in self.log("show").splitlines():
             if category not in line or "input_files_bytes" not in line:
                 continue
             for d in walk(json.loads(line)):
@@ -218,7 +230,7 @@ def copy_project(dest, helper):
         shutil.copy(ROOT / f, dest / f)
     (dest / ".buckroot").write_text("")
     ignore = shutil.ignore_patterns("buck-out", "bin", "__pycache__")
-    for d in ["buck2", "examples/mixed", "tests/shapes", "tests/buck2/remote"]:
+    for d in ["buck2", "examples/mixed", "tests/shapes", "tests/shared", "tests/pgo", "tests/buck2/remote"]:
         shutil.copytree(ROOT / d, dest / d, ignore=ignore)
     (dest / "tests/realcode").mkdir(parents=True)
     for f in (ROOT / "tests/realcode").iterdir():

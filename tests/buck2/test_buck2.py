@@ -353,7 +353,7 @@ def test_backends_without_an_optimisation_level_say_what_to_set(project):
 
 
 def test_rust_without_bitcode_says_what_to_set(project):
-    with edited(project, TOOLCHAINS, 'rustc_flags = ["-Copt-level=2"] + thinlto_rustc_flags(),', 'rustc_flags = ["-Copt-level=2"],'):
+    with edited(project, TOOLCHAINS, "thinlto_rustc_flags(profile = _PROFILE) + ", ""):
         err = project.fails(*THINLTO, TARGET)
     assert "was compiled by rustc without -Clinker-plugin-lto" in err, err[-4000:]
     assert "thinlto_rustc_flags()" in err
@@ -430,7 +430,7 @@ BUILDIFIER = ROOT / "third_party/offline/node/node_modules/.bin/buildifier"
 def starlark_files():
     files = [*ROOT.glob("buck2/**/*.bzl"), *ROOT.glob("buck2/**/BUCK"), *ROOT.glob("tests/buck2/**/*.bzl"),
              *ROOT.glob("tests/buck2/**/BUCK"), *ROOT.glob("examples/**/BUCK"), ROOT / "tests/shapes/BUCK",
-             ROOT / "tests/realcode/BUCK", ROOT / "PACKAGE"]
+             ROOT / "tests/realcode/BUCK", ROOT / "tests/shared/BUCK", ROOT / "tests/pgo/BUCK", ROOT / "PACKAGE"]
     return [str(p.relative_to(ROOT)) for p in files]
 
 
@@ -438,6 +438,6 @@ def test_starlark_lint():
     if not BUILDIFIER.exists():
         pytest.fail(f"{BUILDIFIER} missing: run tools/setup.sh")
     files = starlark_files()
-    assert "buck2/private/rust_binary.bzl" in files and "PACKAGE" in files, files
+    assert "buck2/private/rust_binary.bzl" in files and "tests/shared/BUCK" in files and "PACKAGE" in files, files
     proc = subprocess.run([str(BUILDIFIER), "--lint=warn", "--mode=check", *files], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

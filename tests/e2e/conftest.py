@@ -5,6 +5,7 @@ Every test runs Bazel in the repository's own workspace (the examples live there
 plan and manifest, and Bazel's execution log.
 """
 
+import functools
 import json
 import os
 import subprocess
@@ -18,6 +19,22 @@ from thinlto_inspect import call_sites, calls, execution_log, functions, read_pa
 
 ROOT = Path(__file__).resolve().parents[2]
 CLANG = os.environ.get("THINLTO_CLANG", "clang-22")
+
+
+@functools.cache
+def prebuilt_helper():
+    """The `thinlto` helper for tests that hand Bazel one (--repo_env=THINLTO_HELPER): the one
+    $THINLTO_HELPER names, else built here by cargo (a clean checkout has none yet)."""
+    given = os.environ.get("THINLTO_HELPER")
+    if given:
+        return Path(given)
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "--quiet", "--bin", "thinlto", "--manifest-path", str(ROOT / "Cargo.toml")],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        timeout=1800,
+    )
+    return ROOT / "target/release/thinlto"
 
 
 def bazel(*args, check=True):

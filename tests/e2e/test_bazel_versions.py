@@ -6,16 +6,11 @@ Each test runs Bazel in a scratch copy of the workspace whose WORKSPACE register
 set of toolchains, with an output base of its own (shut down at the end).
 """
 
-import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, THINLTO, execution_log, run
-
-# The helper tools/test.sh builds (or the one THINLTO_HELPER names).
-HELPER = Path(os.environ.get("THINLTO_HELPER", ROOT / "target/release/thinlto"))
+from conftest import ROOT, THINLTO, execution_log, prebuilt_helper, run
 
 
 def _workspace(tmp_path, register):
@@ -34,7 +29,7 @@ class Bazel:
         self.ws, self.ob = ws, output_base
 
     def __call__(self, command, *args, check=True):
-        argv = ["bazel", f"--output_base={self.ob}", command, f"--repo_env=THINLTO_HELPER={HELPER}", *args]
+        argv = ["bazel", f"--output_base={self.ob}", command, f"--repo_env=THINLTO_HELPER={prebuilt_helper()}", *args]
         proc = subprocess.run(argv, cwd=self.ws, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800)
         if check:
             assert proc.returncode == 0, proc.stdout[-4000:]

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT, THINLTO
+from conftest import ROOT, THINLTO, prebuilt_helper
 
 TARGET = "//examples/mixed:mixed"
 
@@ -50,8 +50,7 @@ def outputs(bin_dir):
 
 def test_two_checkouts_build_identical_bytes(tmp_path):
     helper = tmp_path / "thinlto"
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "thinlto"], cwd=ROOT, check=True)
-    shutil.copy2(ROOT / "target/release/thinlto", helper)
+    shutil.copy2(prebuilt_helper(), helper)
     a_ws, b_ws = checkout(tmp_path / "checkout_a"), checkout(tmp_path / "another_place/checkout_b")
     a = outputs(build(a_ws, tmp_path / "ob_a", helper))
     b = outputs(build(b_ws, tmp_path / "ob_elsewhere_b", helper))

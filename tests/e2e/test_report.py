@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import websocket  # websocket-client, from PyPI (tools/setup.sh)
 
-from conftest import CLANG, ROOT, bazel, bin_dir
+from conftest import CLANG, ROOT, bazel, bin_dir, prebuilt_helper
 
 TARGET = "x86_64-unknown-linux-gnu"
 RUSTC = os.environ.get("RUSTC", "rustc")
@@ -175,15 +175,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def helper():
-    given = os.environ.get("THINLTO_HELPER")
-    if given:
-        return given
-    subprocess.run(
-        ["cargo", "build", "--release", "--locked", "--bin", "thinlto", "--manifest-path", str(ROOT / "Cargo.toml")],
-        check=True,
-        timeout=1800,
-    )
-    return str(ROOT / "target/release/thinlto")
+    return str(prebuilt_helper())
 
 
 def sh(argv, cwd, env=None):

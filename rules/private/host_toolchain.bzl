@@ -177,6 +177,12 @@ def _thinlto_helper_impl(rctx):
     rctx.file("BUILD.bazel", 'exports_files(["thinlto"], visibility = ["//visibility:public"])\n')
     given = rctx.attr.helper or _getenv(rctx, "THINLTO_HELPER", "")
     if given:
+        # A link to nothing would only fail later, as a missing input of the first ThinLTO action.
+        if not rctx.path(given).exists:
+            fail("thinlto_helper: the helper '{}' ({}) does not exist; build it (cargo build --release --bin thinlto) or unset it to let cargo build one".format(
+                given,
+                "the `helper` attribute" if rctx.attr.helper else "$THINLTO_HELPER",
+            ))
         rctx.symlink(given, "thinlto")
         return
 

@@ -93,3 +93,10 @@ def test_recorded_clang_version_is_in_every_backend_key(bazel_in, tmp_path):
     assert executed[1].count("ThinLtoBackend") == executed[0].count("ThinLtoBackend"), "a new recorded version re-runs every backend"
     assert "ThinLtoIndex" in executed[1] and "ThinLtoLink" in executed[1]
     assert executed[2] == [], f"the same version again runs nothing: {executed[2]}"
+
+
+def test_missing_helper_is_named(bazel_in, tmp_path):
+    bazel = bazel_in('load("//rules:repositories.bzl", "thinlto_register_toolchains")\n\nthinlto_register_toolchains()\n')
+    missing = tmp_path / "no-such-helper"
+    lto = bazel("build", *THINLTO, f"--repo_env=THINLTO_HELPER={missing}", "//examples/cpp:cpp", check=False)
+    assert lto.returncode != 0 and f"the helper '{missing}' ($THINLTO_HELPER) does not exist" in lto.stdout, lto.stdout[-3000:]

@@ -335,6 +335,12 @@ _backend = dynamic_actions(
     },
 )
 
+def _read_plan(plan: ArtifactValue, label: Label) -> dict:
+    p = plan.read_json()
+    if p.get("version") != _PLAN_VERSION:
+        fail("{}: plan version {}, these rules read {}: rules and helper are out of step".format(label, p.get("version"), _PLAN_VERSION))
+    return p
+
 def _final_link_impl(
         actions: AnalysisActions,
         plan: ArtifactValue,
@@ -346,9 +352,7 @@ def _final_link_impl(
         helper: RunInfo,
         label: Label,
         binary: OutputArtifact) -> list[Provider]:
-    p = plan.read_json()
-    if p.get("version") != _PLAN_VERSION:
-        fail("{}: plan version {}, these rules read {}: rules and helper are out of step".format(label, p.get("version"), _PLAN_VERSION))
+    p = _read_plan(plan, label)
 
     # Only the objects of modules the linker loaded: the backends of the others never run.
     loaded = [objects[i] for i, m in enumerate(p["modules"]) if m["loaded"]]
@@ -391,9 +395,7 @@ def _report_impl(
         helper: RunInfo,
         label: Label,
         report: OutputArtifact) -> list[Provider]:
-    p = plan.read_json()
-    if p.get("version") != _PLAN_VERSION:
-        fail("{}: plan version {}, these rules read {}: rules and helper are out of step".format(label, p.get("version"), _PLAN_VERSION))
+    p = _read_plan(plan, label)
 
     # The report reads every module and its index (who imports what, named from the
     # modules' definitions), and the remarks of the backends that ran: the loaded modules'.

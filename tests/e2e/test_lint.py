@@ -9,7 +9,7 @@ BUILDIFIER = ROOT / "third_party/offline/node/node_modules/.bin/buildifier"
 
 def starlark_files():
     tracked = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    return [f for f in tracked if f.endswith((".bzl", ".bazel")) or f.split("/")[-1] in ("BUILD", "WORKSPACE", "BUCK")]
+    return [f for f in tracked if f.endswith((".bzl", ".bazel")) or f.split("/")[-1] in ("BUILD", "WORKSPACE", "BUCK", "PACKAGE")]
 
 
 def test_buildifier_lint_and_format():

@@ -172,7 +172,8 @@ pub fn run(req: &BackendRequest) -> Result<()> {
             format!("-foptimization-record-passes={}", remarks.passes),
         ]);
     }
-    let ran = command::run(&argv, Some(&cwd), &format!("backend for '{}'", req.module))?;
+    // In a persistent worker, through a clang server (the same compiler, without its start-up).
+    let ran = crate::clang_server::run(&argv, &cwd, &format!("backend for '{}'", req.module))?;
     if ran.stderr.contains(SILENT_FAILURE) || ran.stderr.contains("error:") {
         bail!(
             "backend for '{}' printed an error but exited 0 (llvm#75441):\n  {}\n{}",

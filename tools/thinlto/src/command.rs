@@ -23,6 +23,12 @@ pub fn run(argv: &[String], cwd: Option<&Path>, what: &str) -> Result<Ran> {
     let started = std::time::Instant::now();
     let output = cmd.output().with_context(|| format!("{what}: cannot run '{prog}'"))?;
     crate::timings::add_tool_time(started.elapsed());
+    finish(argv, what, output)
+}
+
+/// The output of `argv`, however it ran ([`run`], or a clang server): an error,
+/// showing the command and what it printed, if it did not exit 0.
+pub fn finish(argv: &[String], what: &str, output: Output) -> Result<Ran> {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
         bail!(

@@ -10,6 +10,7 @@
 pub mod atomic;
 pub mod backend;
 pub mod bitcode;
+pub mod clang_server;
 pub mod cli;
 pub mod command;
 pub mod digest;
@@ -28,3 +29,4 @@ pub mod report;
 pub mod stale;
 pub mod thin_link;
 pub mod timings;
+pub mod worker;

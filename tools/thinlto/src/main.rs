@@ -6,23 +6,45 @@ use thinlto::execpath::{ExecDir, ExecPath};
 use thinlto::{atomic, backend, explain, extract, final_link, manifest, plan, report, thin_link, timings};
 
 fn main() -> ExitCode {
-    let args = match expand_param_files(std::env::args().collect()) {
+    let raw: Vec<String> = std::env::args().collect();
+    // A persistent worker (Bazel): each request's arguments run as a command line would.
+    if let Some((prefix, no_server)) = thinlto::worker::requested(&raw) {
+        return match thinlto::worker::serve(&prefix, no_server, execute) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("thinlto: worker: error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let args = match expand_param_files(raw) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("thinlto: error: {e:#}");
             return ExitCode::from(1);
         }
     };
+    ExitCode::from(execute(args))
+}
+
+/// Runs one command line (param files expanded) and returns its exit code.
+fn execute(args: Vec<String>) -> u8 {
     let started = std::time::Instant::now();
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code() as u8;
+        }
+    };
     let name = cli.command.name();
     let result = run(cli);
     timings::record(name, started);
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("thinlto: error: {e:#}");
-            ExitCode::from(1)
+            1
         }
     }
 }

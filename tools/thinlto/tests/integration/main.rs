@@ -8,3 +8,4 @@ mod pipeline;
 mod report;
 mod stale;
 mod support;
+mod worker;

@@ -102,6 +102,19 @@ def execution_log(path):
         spawns.append(obj)
 
 
+def expand_params(argv, execroot):
+    """A spawn's command line (an execution log's `commandArgs`) with its `@FILE` arguments
+    replaced by the lines of FILE: Bazel runs each backend as `thinlto backend @PARAMS` (so that
+    a persistent worker can run it), and the param file stays in the exec root."""
+    out = []
+    for i, a in enumerate(argv):
+        if i > 0 and a.startswith("@") and not a.startswith("@@"):
+            out += (Path(execroot) / a[1:]).read_text().splitlines()
+        else:
+            out.append(a)
+    return out
+
+
 def read_pack(path):
     """The members of an import pack (tools/thinlto/src/pack.rs), as {exec path: bytes}, in
     order; format 2's digests are checked."""

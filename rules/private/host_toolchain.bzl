@@ -194,6 +194,7 @@ def _thinlto_helper_impl(rctx):
     else:
         for f in sources.readdir():
             rctx.path(Label("//tools/thinlto:src/" + f.basename))
+    rctx.path(Label("//tools/thinlto:build.rs"))  # builds the clang server's library (src/clang_server.c)
     cargo_toml = rctx.path(Label("//:Cargo.toml"))
     rctx.path(Label("//:Cargo.lock"))
     cargo, why = _which(rctx, rctx.attr.cargo, "cargo")

@@ -24,6 +24,14 @@ load(":toolchain.bzl", "TOOLCHAIN_TYPE", "find_toolchain")
 # helper confines clang and lld itself. Why, and what it costs: ARCHITECTURE.md.
 UNSANDBOXED = {"no-sandbox": "1"}
 
+# A backend may also run in a persistent worker (`thinlto backend --persistent_worker`, proto
+# protocol): locally, Bazel's worker strategy then sends it to a long-running helper that
+# compiles through a clang fork server, without a clang start-up per backend (BENCHMARKS.md).
+# Execution requirements are not part of a remote action's key, and the command line is the
+# same on every strategy. `--strategy=ThinLtoBackend=local` runs plain processes instead;
+# `--worker_extra_flag=ThinLtoBackend=--no-clang-server` keeps the worker without the server.
+BACKEND_EXECUTION = dict(UNSANDBOXED, **{"supports-workers": "1"})
+
 def _link_native(ctx, cc_info):
     cc_toolchain = find_cc_toolchain(ctx)
     features = features_without_thin_lto(ctx, cc_toolchain)
@@ -254,8 +262,12 @@ def _link_thinlto(ctx, cc_info):
     profile = fdo_profile(ctx)
     profile_flags, profile_files = (profile.backend_flags, [profile.file]) if profile else ([], [])
     for m in modules.values():
+        # The arguments go in a param file (`thinlto backend @FILE`), on every strategy alike,
+        # so that a persistent worker can run the action (see BACKEND_EXECUTION).
         args = ctx.actions.args()
-        args.add_all(["backend", "--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--import-pack", m.pack, "--out", m.object])
+        args.use_param_file("@%s", use_always = True)
+        args.set_param_file_format("multiline")
+        args.add_all(["--module", m.bitcode, "--index", m.index, "--imports", m.imports, "--import-pack", m.pack, "--out", m.object])
         if m.dwo:
             args.add("--dwo", m.dwo)
         if m.remarks:
@@ -269,10 +281,10 @@ def _link_thinlto(ctx, cc_info):
         args.add_all(ctx.attr.backend_copts)
         ctx.actions.run(
             executable = helper,
-            arguments = [args],
+            arguments = ["backend", args],
             inputs = depset([m.bitcode, m.index, m.imports, m.pack] + profile_files, transitive = [tc.tool_files]),
             outputs = [m.object] + ([m.dwo] if m.dwo else []) + ([m.remarks] if m.remarks else []),
-            execution_requirements = UNSANDBOXED,
+            execution_requirements = BACKEND_EXECUTION,
             mnemonic = "ThinLtoBackend",
             progress_message = "ThinLTO backend {}".format(m.bitcode.short_path),
             **run

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from thinlto_inspect import call_sites, calls, execution_log, functions, read_pack, run  # noqa: E402,F401  (re-exported for the tests)
+from thinlto_inspect import call_sites, calls, execution_log, expand_params, functions, read_pack, run  # noqa: E402,F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 CLANG = os.environ.get("THINLTO_CLANG", "clang-22")

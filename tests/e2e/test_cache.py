@@ -27,7 +27,7 @@ def test_rebuild_after_clean_comes_from_disk_cache(tmp_path):
     spawns = execution_log(log)
     backends = [s for s in spawns if s["mnemonic"] == "ThinLtoBackend"]
     assert len(backends) >= 5
-    assert all(s.get("remoteCacheHit") for s in backends), [s["commandArgs"][3] for s in backends if not s.get("remoteCacheHit")]
+    assert all(s.get("remoteCacheHit") for s in backends), [s["commandArgs"][-1] for s in backends if not s.get("remoteCacheHit")]
     executed = [s["mnemonic"] for s in spawns if not s.get("remoteCacheHit")]
     assert executed == [], f"executed after clean: {executed}"
     assert "remote cache hit" in out

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, THINLTO, bazel, bin_dir, execution_log, run
+from conftest import ROOT, THINLTO, bazel, bin_dir, execution_log, expand_params, run
 
 SCRATCH = "tests/e2e/scratch/incremental"
 
@@ -54,7 +54,8 @@ def test_one_leaf_body_reruns_only_affected_backends(scratch, execroot, tmp_path
         if {m["module"], m["index"], *m["imports"]} & changed
     }
     ran = [s for s in execution_log(log) if s["mnemonic"] == "ThinLtoBackend"]
-    ran_modules = {s["commandArgs"][s["commandArgs"].index("--module") + 1] for s in ran}
+    argvs = [expand_params(s["commandArgs"], execroot) for s in ran]
+    ran_modules = {a[a.index("--module") + 1] for a in argvs}
     assert len(ran) == len(ran_modules)
     assert ran_modules == expected
     geometry_module = next(m["module"] for m in plan["modules"] if m["module"].endswith("geometry.o"))

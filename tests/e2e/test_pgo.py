@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, THINLTO, aquery_inputs, bazel, bazel_info, bin_dir, call_sites, execution_log, functions, run
+from conftest import ROOT, THINLTO, aquery_inputs, bazel, bazel_info, bin_dir, call_sites, execution_log, expand_params, functions, run
 from fdo_bazel_tools import override_flags  # tools/, on the path conftest sets
 
 PKG = "tests/pgo"
@@ -94,7 +94,9 @@ def test_a_changed_profile_reruns_what_reads_it(built):
     ran = {s["mnemonic"] for s in execution_log(log)}
     backends = [s for s in execution_log(log) if s["mnemonic"] == "ThinLtoBackend"]
     assert {"CppCompile", "RustcCompile", "ThinLtoIndex", "ThinLtoBackend", "ThinLtoLink"} <= ran, ran
-    assert any(s["commandArgs"][s["commandArgs"].index("--module") + 1].endswith("main.o") for s in backends)
+    execroot = bazel_info("execution_root")
+    argvs = [expand_params(s["commandArgs"], execroot) for s in backends]
+    assert any(a[a.index("--module") + 1].endswith("main.o") for a in argvs)
     assert call_sites(functions(pgo), "pgo_cold") == [], "with the new profile pgo_cold is hot and inlined"
 
 

@@ -71,14 +71,18 @@ VARIANTS = {
                                                    "--sandbox_writable_path=" + LTO_CACHE], lto_cache=True),
     "native": Variant("c", "app_native", ["--config=thinlto", "--linkopt=-fuse-ld=lld"]),
     "packed": Variant("c", "app", ["--config=thinlto"], ours=True),
+    # The same, its backends in persistent workers (the shipped default locally: they compile
+    # through a clang fork server); with --policy local, everything else runs local too.
+    "worker": Variant("c", "app", ["--config=thinlto", "--strategy=ThinLtoBackend=worker"], ours=True),
     "mixed": Variant("m", "app", ["--config=thinlto"], ours=True),
 }
-# Sandbox policies, the same for every variant of a table (--policy): `sandboxed`, Bazel's
-# default strategy, with rules_thinlto's ThinLTO actions sandboxed too (they are tagged
-# no-sandbox); `local`, every action unsandboxed; `shipped`, each as it ships (ours unsandboxed,
-# everything else sandboxed: not like for like).
+# Sandbox policies, the same for every variant of a table (--policy): `sandboxed`, every action
+# in Bazel's sandbox, rules_thinlto's ThinLTO actions too (they are tagged no-sandbox, and the
+# backends supports-workers); `local`, every action unsandboxed, in plain processes unless a
+# variant names a strategy; `shipped`, each as it ships (ours unsandboxed, backends in
+# workers, everything else sandboxed: not like for like).
 POLICIES = {
-    "sandboxed": ["--modify_execution_info=ThinLto.*=-no-sandbox"],
+    "sandboxed": ["--modify_execution_info=ThinLto.*=-no-sandbox", "--spawn_strategy=sandboxed"],
     "local": ["--spawn_strategy=local"],
     "shipped": [],
 }
@@ -131,6 +135,7 @@ def profile_stats(path):
         return [e for e in actions if e["name"].startswith(prefixes)]
 
     backends = sorted(e["dur"] / 1e6 for e in of(BACKEND_ACTIONS))
+    slowest = max(of(BACKEND_ACTIONS), key=lambda e: e["dur"], default=None)
     index = of(INDEX_ACTIONS)
     link = of(LINK_ACTIONS)
     lto_phase = None
@@ -145,6 +150,10 @@ def profile_stats(path):
         "backend_median": statistics.median(backends) if backends else None,
         "backend_max": backends[-1] if backends else None,
         "lto_phase": lto_phase,
+        # The LTO phase's own chain, which bounds it given enough machines: the thin link, the
+        # slowest backend (named: its module), the final link (the last link action).
+        "slowest_backend": slowest["name"].split(" ")[-1] if slowest else None,
+        "final_link": max(link, key=lambda e: e["ts"])["dur"] / 1e6 if link else None,
     }
 
 
@@ -179,7 +188,10 @@ def plan_bytes(bin_dir, pkg, execroot):
         return size[m["module"]] + (execroot / (m["object"] + ".pack")).stat().st_size
 
     per_backend = sorted(declared(m) for m in plan["modules"])
+    most = max(plan["modules"], key=lambda m: len(m["imports"]))
     return {
+        "imports": {m["module"]: len(m["imports"]) for m in plan["modules"]},
+        "most_imports": (most["module"], len(most["imports"])),
         "backends": len(per_backend),
         "median_bytes": statistics.median(per_backend),
         "p99_bytes": per_backend[min(len(per_backend) - 1, int(0.99 * len(per_backend)))],
@@ -379,6 +391,22 @@ def markdown(results):
             out.append(f"| {n:,} | {v} | {i['median_bytes'] / 1e3:.1f} KB / {i['p99_bytes'] / 1e3:.1f} KB / "
                        f"{i['total_bytes'] / 1e6:.1f} MB | {i['naive_bytes'] / 1e6:,.0f} MB | "
                        f"{100 * i['total_bytes'] / i['naive_bytes']:.2f}% |")
+    chained = [(k, r) for k, r in rows if r["profile"][0].get("final_link") and r["profile"][0]["index_action"]]
+    if chained:
+        out += ["", "| N | variant | LTO chain (cold): thin link + slowest backend + final link | slowest backend (its imports) "
+                    "| module importing the most |", "|---|---|---|---|---|"]
+        for (n, v), r in chained:
+            p = r["profile"]
+            slow = [x["backend_max"] for x in p]
+            chain = [x["index_action"] + x["backend_max"] + x["final_link"] for x in p]
+            imports = r.get("inputs", {}).get("imports", {})
+            names = sorted({x["slowest_backend"] for x in p})
+            named = ", ".join(f"{nm.rsplit('/', 1)[-1]} ({next((c for m, c in imports.items() if m.endswith(nm)), '?')})"
+                              for nm in names)
+            most = r.get("inputs", {}).get("most_imports")
+            out.append(f"| {n:,} | {v} | {med([x['index_action'] for x in p])} + {med(slow)} + "
+                       f"{med([x['final_link'] for x in p])} = {med(chain)} | {named} | "
+                       + (f"{most[0].rsplit('/', 1)[-1]} ({most[1]}) |" if most else "– |"))
     mixed = [(k, r) for k, r in rows if "inprocess_link" in r]
     if mixed:
         out += ["", "| N | mixed C++/Rust: LTO phase (ours) | in-process link alone (same bitcode) | "

@@ -401,8 +401,8 @@ def markdown(results):
             chain = [x["index_action"] + x["backend_max"] + x["final_link"] for x in p]
             imports = r.get("inputs", {}).get("imports", {})
             names = sorted({x["slowest_backend"] for x in p})
-            named = ", ".join(f"{nm.rsplit('/', 1)[-1]} ({next((c for m, c in imports.items() if m.endswith(nm)), '?')})"
-                              for nm in names)
+            counts = {nm: next((c for m, c in imports.items() if m.endswith(nm)), None) for nm in names}
+            named = ", ".join(nm.rsplit("/", 1)[-1] + (f" ({c})" if c is not None else "") for nm, c in counts.items())
             most = r.get("inputs", {}).get("most_imports")
             out.append(f"| {n:,} | {v} | {med([x['index_action'] for x in p])} + {med(slow)} + "
                        f"{med([x['final_link'] for x in p])} = {med(chain)} | {named} | "

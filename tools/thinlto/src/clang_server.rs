@@ -207,6 +207,7 @@ impl Server {
     /// Starts `compiler` (found as a plain run would find it) with `library`
     /// preloaded and waits for its hello.
     pub fn start(compiler: &str, library: BorrowedFd, log: Option<&File>) -> Result<Server> {
+        refuse_scripts(compiler)?;
         let stdout = tempfile::tempfile().context("cannot create the clang server's stdout file")?;
         let stderr = tempfile::tempfile().context("cannot create the clang server's stderr file")?;
         let mut cmd = Command::new(compiler);
@@ -308,6 +309,24 @@ impl Server {
             stderr: read_all(&self.stderr).context("cannot read the compile's stderr")?,
         })
     }
+}
+
+/// An error if `compiler` (found as a plain run finds it) is a script: its interpreter would
+/// become the server and be handed the compile's argv without the script's name, so a wrapper
+/// such as `#!/bin/sh exec clang "$@"` runs in plain processes instead. (A wrapper that is a
+/// program is served: its own `main` runs per compile and starts the real compiler afresh.)
+fn refuse_scripts(compiler: &str) -> Result<()> {
+    let path = if compiler.contains('/') {
+        Some(PathBuf::from(compiler))
+    } else {
+        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(compiler)).find(|c| c.is_file()))
+    };
+    let Some(path) = path else { return Ok(()) }; // not found: the start reports it
+    let mut head = [0u8; 2];
+    if File::open(&path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"#!" {
+        bail!("'{}' is a script: its interpreter, not a compiler, would become the server", path.display());
+    }
+    Ok(())
 }
 
 /// Where the server finds the compiles' stdout and stderr files and the library.

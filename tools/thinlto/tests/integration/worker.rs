@@ -8,6 +8,11 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use thinlto::worker::{delimited, read_delimited, WorkRequest, WorkResponse};
 
+/// Cargo needs a C compiler to link anything, so build.rs always finds one: a helper without
+/// the server is a broken build here, not a reason to skip.
+const NO_SERVER: &str =
+    "this helper was built without the clang server: build.rs found no C compiler (its cargo warning says why)";
+
 struct Worker {
     child: Child,
     stdin: ChildStdin,
@@ -112,9 +117,7 @@ fn worker_objects_equal_plain_processes() {
         }
     }
     let clang_exe = std::fs::canonicalize(which(&clang())).unwrap();
-    if thinlto::clang_server::available() {
-        assert_eq!(worker.children(), vec![clang_exe.clone()], "the worker's clang server");
-    }
+    assert_eq!(worker.children(), vec![clang_exe.clone()], "the worker's clang server");
     assert_eq!(no_server.children(), Vec::<std::path::PathBuf>::new());
     assert_eq!(worker.finish(), "", "the worker logged something");
     assert_eq!(no_server.finish(), "");
@@ -173,10 +176,7 @@ fn worker_reports_each_request_on_its_own() {
 
 #[test]
 fn clang_server_compiles_as_clang_does() {
-    let Some(library) = thinlto::clang_server::library().unwrap() else {
-        eprintln!("skipped: this helper was built without the clang server (no C compiler)");
-        return;
-    };
+    let library = thinlto::clang_server::library().unwrap().expect(NO_SERVER);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(&root.join("src/f.c"), "#ifndef V\n#define V 1\n#endif\nint f(int x) { int unused; return x * V; }\n");
@@ -216,9 +216,7 @@ fn clang_server_compiles_as_clang_does() {
 
 #[test]
 fn clang_server_ends_with_its_worker() {
-    if !thinlto::clang_server::available() {
-        return;
-    }
+    assert!(thinlto::clang_server::available(), "{NO_SERVER}");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     thin_linked(root);
@@ -250,9 +248,7 @@ fn which(prog: &str) -> std::path::PathBuf {
 
 #[test]
 fn a_dead_clang_server_is_replaced() {
-    if !thinlto::clang_server::available() {
-        return;
-    }
+    assert!(thinlto::clang_server::available(), "{NO_SERVER}");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     thin_linked(root);
@@ -278,4 +274,34 @@ fn a_dead_clang_server_is_replaced() {
     }
     let log = worker.finish();
     assert!(log.contains("failed, compiling in a plain process (a new server next time)"), "{log}");
+}
+
+#[test]
+fn a_compiler_wrapper_script_runs_in_plain_processes() {
+    // Toolchains often name a script that runs the compiler (Bazel's cc_wrapper.sh, ccache-style
+    // wrappers). Its interpreter must not become the server; the objects stay the compiler's.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    thin_linked(root);
+    let wrapper = root.join("bin/cc-wrapper");
+    write(&wrapper, format!("#!/bin/sh\nexec {} \"$@\"\n", clang()));
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let wrapped = |out: &str| -> Vec<String> {
+        let mut a = backend_args("a", out);
+        let at = a.iter().position(|x| *x == clang()).unwrap();
+        a[at] = "bin/cc-wrapper".into();
+        a
+    };
+    run(thinlto(root).arg("backend").args(wrapped("plain")));
+    let mut worker = Worker::start(root, &[]);
+    for (k, out) in ["one", "two"].iter().enumerate() {
+        let r = worker.run(wrapped(out), k as i32 + 1);
+        assert_eq!((r.exit_code, r.output.as_str()), (0, ""), "{out}");
+        assert!(
+            std::fs::read(root.join(format!("{out}/a.o"))).unwrap() == std::fs::read(root.join("plain/a.o")).unwrap()
+        );
+    }
+    assert_eq!(worker.children(), Vec::<std::path::PathBuf>::new(), "no server for a script");
+    let log = worker.finish();
+    assert!(log.contains("no clang server for '") && log.contains("bin/cc-wrapper' is a script"), "{log}");
 }

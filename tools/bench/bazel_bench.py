@@ -476,7 +476,15 @@ def load(paths):
         runs.append(data["run"])
         for key, r in data["results"].items():
             n, v = key.split("/", 1)
-            results[(int(n), v)] = r
+            if (int(n), v) in results:
+                # The same variant in another command: its rounds join this one's; the
+                # once-per-command measurements (runtime, inputs, index re-run) stay the first's.
+                old = results[(int(n), v)]
+                for field, value in r.items():
+                    if isinstance(value, list) and isinstance(old.get(field), list):
+                        old[field] = old[field] + value
+            else:
+                results[(int(n), v)] = r
     return results, runs
 
 

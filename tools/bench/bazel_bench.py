@@ -481,8 +481,8 @@ def load(paths):
                 # once-per-command measurements (runtime, inputs, index re-run) stay the first's.
                 old = results[(int(n), v)]
                 for field, value in r.items():
-                    if isinstance(value, list) and isinstance(old.get(field), list):
-                        old[field] = old[field] + value
+                    if isinstance(value, list) and isinstance(old.get(field, []), list):
+                        old[field] = old.get(field, []) + value
             else:
                 results[(int(n), v)] = r
     return results, runs

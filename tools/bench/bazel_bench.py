@@ -480,9 +480,9 @@ def load(paths):
                 # The same variant in another command: its rounds join this one's; the
                 # once-per-command measurements (runtime, inputs, index re-run) stay the first's.
                 old = results[(int(n), v)]
-                for field, value in r.items():
-                    if isinstance(value, list) and isinstance(old.get(field, []), list):
-                        old[field] = old.get(field, []) + value
+                for name, value in r.items():
+                    if isinstance(value, list) and isinstance(old.get(name, []), list):
+                        old[name] = old.get(name, []) + value
             else:
                 results[(int(n), v)] = r
     return results, runs

@@ -14,6 +14,9 @@ Build the target with --config=thinlto first. The backend's command line comes f
   sandboxed       the helper with its four inputs, inside Bazel's own linux-sandbox binary
   sandboxed clang clang alone inside linux-sandbox, in a root holding the module, its index
                   and every module its .imports names (what Bazel's native backend declares)
+  worker          one request to the helper's persistent worker in the exec root (Bazel's
+                  protocol, as its worker strategy sends it), compiling through the clang server
+  worker, no server  the same worker started with --no-clang-server: clang as a process
 
 The two sandboxed rows use the linux-sandbox of this Bazel's install base with a network
 namespace and `localhost` as host name, as Bazel runs it; Bazel's own work around a
@@ -52,6 +55,65 @@ def backend_argv(target, module):
 
 def flag(argv, name):
     return argv[argv.index(name) + 1]
+
+
+class Worker:
+    """The helper as Bazel runs a persistent worker: length-delimited WorkRequest and
+    WorkResponse protos on its stdin and stdout (tools/thinlto/src/worker.rs)."""
+
+    def __init__(self, cwd, argv):
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    @staticmethod
+    def varint(n):
+        out = bytearray()
+        while n >= 0x80:
+            out.append(n & 0x7F | 0x80)
+            n >>= 7
+        return bytes(out + bytes([n]))
+
+    def read_varint(self):
+        n, shift = 0, 0
+        while True:
+            b = self.proc.stdout.read(1)
+            if not b:
+                sys.exit("the worker exited")
+            n |= (b[0] & 0x7F) << shift
+            shift += 7
+            if b[0] < 0x80:
+                return n
+
+    def run(self, arguments):
+        """Sends one request; returns (exit code, output). Fields: WorkRequest.arguments = 1;
+        WorkResponse.exit_code = 1, output = 2."""
+        msg = b"".join(b"\x0a" + self.varint(len(a.encode())) + a.encode() for a in arguments)
+        self.proc.stdin.write(self.varint(len(msg)) + msg)
+        self.proc.stdin.flush()
+        body = self.proc.stdout.read(self.read_varint())
+        fields, i = {}, 0
+        while i < len(body):
+            key, i = self.decode_varint(body, i)
+            value, i = self.decode_varint(body, i)
+            if key & 7 == 2:
+                value, i = body[i:i + value], i + value
+            fields[key >> 3] = value
+        code = fields.get(1, 0)
+        code = code - (1 << 64) if code >= 1 << 63 else code
+        return code, fields.get(2, b"").decode(errors="replace")
+
+    @staticmethod
+    def decode_varint(buf, i):
+        n, shift = 0, 0
+        while True:
+            n |= (buf[i] & 0x7F) << shift
+            shift += 7
+            i += 1
+            if buf[i - 1] < 0x80:
+                return n, i
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def link_tree(exec_root, files):
@@ -95,7 +157,11 @@ def main():
         "sandboxed": (declared, in_sandbox(declared, argv)),
         "sandboxed clang": (natives, in_sandbox(natives, clang)),
     }
-    times = {name: [] for name in shapes}
+    workers = {
+        "worker": Worker(exec_root, [argv[0], "backend", "--persistent_worker"]),
+        "worker, no server": Worker(exec_root, [argv[0], "backend", "--persistent_worker", "--no-clang-server"]),
+    }
+    times = {name: [] for name in [*shapes, *workers]}
     for _ in range(args.runs):
         for name, (cwd, command) in shapes.items():
             start = time.monotonic()
@@ -103,6 +169,14 @@ def main():
             times[name].append(time.monotonic() - start)
             if proc.returncode != 0:
                 sys.exit(f"{name}: {' '.join(command)} failed:\n{proc.stderr[-3000:]}")
+        for name, worker in workers.items():
+            start = time.monotonic()
+            code, output = worker.run(argv[2:])
+            times[name].append(time.monotonic() - start)
+            if code != 0:
+                sys.exit(f"{name}: the request failed ({code}):\n{output[-3000:]}")
+    for worker in workers.values():
+        worker.close()
     print(f"{args.target}, module {module}, {args.runs} runs each, alternating\n")
     print("| shape | median |")
     print("|---|---:|")

@@ -5,7 +5,7 @@ action keys the same: a cache the worker filled serves a build with plain proces
 
 import subprocess
 
-from conftest import ROOT, THINLTO, execution_log, run
+from conftest import ROOT, THINLTO, execution_log, prebuilt_helper, run
 
 TARGET = "//examples/mixed:mixed"
 STRATEGIES = {
@@ -15,9 +15,11 @@ STRATEGIES = {
 }
 
 
-def bazel_at(output_base, *args):
+def bazel_at(output_base, command, *args):
+    # The helper built once for the suite: a new output base would otherwise build its own with cargo.
+    helper = [f"--repo_env=THINLTO_HELPER={prebuilt_helper()}"] if command == "build" else []
     proc = subprocess.run(
-        ["bazel", f"--output_base={output_base}", *args],
+        ["bazel", f"--output_base={output_base}", command, *helper, *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]

@@ -316,12 +316,7 @@ impl Server {
 /// such as `#!/bin/sh exec clang "$@"` runs in plain processes instead. (A wrapper that is a
 /// program is served: its own `main` runs per compile and starts the real compiler afresh.)
 fn refuse_scripts(compiler: &str) -> Result<()> {
-    let path = if compiler.contains('/') {
-        Some(PathBuf::from(compiler))
-    } else {
-        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(compiler)).find(|c| c.is_file()))
-    };
-    let Some(path) = path else { return Ok(()) }; // not found: the start reports it
+    let Some(path) = command::find_program(compiler) else { return Ok(()) }; // not found: the start reports it
     let mut head = [0u8; 2];
     if File::open(&path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"#!" {
         bail!("'{}' is a script: its interpreter, not a compiler, would become the server", path.display());

@@ -3,8 +3,17 @@
 //! while exiting 0 (llvm#75441) can be caught.
 
 use anyhow::{bail, Context, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// Where `prog` is, found as `Command` finds it: a path if it has a slash, else the first
+/// file of that name on PATH.
+pub fn find_program(prog: &str) -> Option<PathBuf> {
+    if prog.contains('/') {
+        return Some(PathBuf::from(prog));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(prog)).find(|c| c.is_file())
+}
 
 pub struct Ran {
     pub output: Output,

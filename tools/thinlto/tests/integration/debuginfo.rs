@@ -29,12 +29,7 @@ fn backend_writes_split_dwarf_where_declared() {
     }
     let m = manifest(json!([bitcode("obj/main.o"), bitcode("obj/twice.o")]));
     write(&root.join("manifest.json"), serde_json::to_vec(&m).unwrap());
-    run(thinlto(root).args([
-        "index",
-        "--manifest=manifest.json",
-        "--plan=lto/plan.json",
-        "--final-link-params=lto/final.params",
-    ]));
+    index(root, "manifest.json");
     for pack in [false, true] {
         std::fs::remove_file(root.join("lto/main.dwo")).ok();
         let mut c = thinlto(root);

@@ -74,12 +74,7 @@ fn mixed_program_links_with_distributed_thinlto() {
     let manifest = build_inputs(root);
     write(&root.join("lto/manifest.json"), serde_json::to_vec_pretty(&manifest).unwrap());
 
-    run(thinlto(root).args([
-        "index",
-        "--manifest=lto/manifest.json",
-        "--plan=lto/plan.json",
-        "--final-link-params=lto/final.params",
-    ]));
+    index(root, "lto/manifest.json");
     let plan = Plan::read(&root.join("lto/plan.json")).unwrap();
     assert_eq!(plan.modules.len(), 9);
     let module = |p: &str| plan.modules.iter().find(|m| m.module.as_str() == p).unwrap();

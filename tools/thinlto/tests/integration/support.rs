@@ -52,6 +52,17 @@ pub fn run(cmd: &mut Command) -> Output {
     out
 }
 
+/// The thin link of the manifest at `manifest` (relative to `root`): the plan at lto/plan.json,
+/// the final link's param file at lto/final.params.
+pub fn index(root: &Path, manifest: &str) {
+    run(thinlto(root).args([
+        "index",
+        &format!("--manifest={manifest}"),
+        "--plan=lto/plan.json",
+        "--final-link-params=lto/final.params",
+    ]));
+}
+
 /// The `thinlto` binary under test, run in `root`.
 pub fn thinlto(root: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_thinlto"));

@@ -44,11 +44,16 @@ impl Worker {
         response
     }
 
-    /// The worker's child processes (its clang servers), as the paths of their executables.
-    fn children(&self) -> Vec<std::path::PathBuf> {
+    /// The process ids of the worker's children (its clang servers).
+    fn child_pids(&self) -> Vec<u32> {
         let pid = self.child.id();
         let list = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
-        list.split_whitespace().filter_map(|c| std::fs::read_link(format!("/proc/{c}/exe")).ok()).collect()
+        list.split_whitespace().map(|c| c.parse().unwrap()).collect()
+    }
+
+    /// The worker's children, as the paths of their executables.
+    fn children(&self) -> Vec<std::path::PathBuf> {
+        self.child_pids().iter().filter_map(|c| std::fs::read_link(format!("/proc/{c}/exe")).ok()).collect()
     }
 
     /// Ends the worker (EOF on stdin) and returns what it logged.
@@ -74,12 +79,7 @@ fn thin_linked(root: &Path) -> [&'static str; 3] {
     }
     let manifest = manifest(json!(modules.iter().map(|m| bitcode(&format!("obj/{m}.o"))).collect::<Vec<_>>()));
     write(&root.join("lto/manifest.json"), serde_json::to_vec_pretty(&manifest).unwrap());
-    run(thinlto(root).args([
-        "index",
-        "--manifest=lto/manifest.json",
-        "--plan=lto/plan.json",
-        "--final-link-params=lto/final.params",
-    ]));
+    index(root, "lto/manifest.json");
     modules
 }
 
@@ -116,7 +116,7 @@ fn worker_objects_equal_plain_processes() {
             assert!(std::fs::read(&plain).unwrap() == std::fs::read(&other).unwrap(), "{m}: {out} object differs");
         }
     }
-    let clang_exe = std::fs::canonicalize(which(&clang())).unwrap();
+    let clang_exe = std::fs::canonicalize(thinlto::command::find_program(&clang()).expect("clang on PATH")).unwrap();
     assert_eq!(worker.children(), vec![clang_exe.clone()], "the worker's clang server");
     assert_eq!(no_server.children(), Vec::<std::path::PathBuf>::new());
     assert_eq!(worker.finish(), "", "the worker logged something");
@@ -222,9 +222,9 @@ fn clang_server_ends_with_its_worker() {
     thin_linked(root);
     let mut worker = Worker::start(root, &[]);
     assert_eq!(worker.run(backend_args("main", "out"), 1).exit_code, 0);
-    let pid = worker.child.id();
-    let servers = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
-    let server: u32 = servers.trim().parse().expect("one clang server");
+    let servers = worker.child_pids();
+    assert_eq!(servers.len(), 1, "one clang server: {servers:?}");
+    let server = servers[0];
     worker.child.kill().unwrap();
     worker.child.wait().unwrap();
     let gone = (0..100).any(|_| {
@@ -235,17 +235,6 @@ fn clang_server_ends_with_its_worker() {
     assert!(gone, "clang server {server} outlived its worker");
 }
 
-/// `prog` as PATH finds it.
-fn which(prog: &str) -> std::path::PathBuf {
-    if prog.contains('/') {
-        return prog.into();
-    }
-    std::env::split_paths(&std::env::var_os("PATH").unwrap())
-        .map(|d| d.join(prog))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{prog} not on PATH"))
-}
-
 #[test]
 fn a_dead_clang_server_is_replaced() {
     assert!(thinlto::clang_server::available(), "{NO_SERVER}");
@@ -254,20 +243,17 @@ fn a_dead_clang_server_is_replaced() {
     thin_linked(root);
     run(thinlto(root).arg("backend").args(backend_args("a", "plain")));
     let mut worker = Worker::start(root, &[]);
-    let server_pids = |w: &Worker| {
-        let pid = w.child.id();
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap()
-    };
     assert_eq!(worker.run(backend_args("a", "one"), 1).exit_code, 0);
-    let first = server_pids(&worker);
-    let status = Command::new("kill").args(["-KILL", first.trim()]).status().unwrap();
+    let first = worker.child_pids();
+    assert_eq!(first.len(), 1, "one clang server: {first:?}");
+    let status = Command::new("kill").args(["-KILL", &first[0].to_string()]).status().unwrap();
     assert!(status.success());
     // The compile that finds the server dead runs in a plain process; the next gets a new server.
     let r = worker.run(backend_args("a", "two"), 2);
     assert_eq!((r.exit_code, r.output.as_str()), (0, ""));
     assert_eq!(worker.run(backend_args("a", "three"), 3).exit_code, 0);
-    let second = server_pids(&worker);
-    assert!(!second.trim().is_empty() && second != first, "{first:?} -> {second:?}");
+    let second = worker.child_pids();
+    assert!(!second.is_empty() && second != first, "{first:?} -> {second:?}");
     let plain = std::fs::read(root.join("plain/a.o")).unwrap();
     for out in ["one", "two", "three"] {
         assert!(std::fs::read(root.join(format!("{out}/a.o"))).unwrap() == plain, "{out}");

@@ -73,15 +73,14 @@ class Worker:
         return bytes(out + bytes([n]))
 
     def read_varint(self):
-        n, shift = 0, 0
-        while True:
+        """A varint from the worker's stdout (a message's length)."""
+        raw = b""
+        while not raw or raw[-1] >= 0x80:
             b = self.proc.stdout.read(1)
             if not b:
                 sys.exit("the worker exited")
-            n |= (b[0] & 0x7F) << shift
-            shift += 7
-            if b[0] < 0x80:
-                return n
+            raw += b
+        return self.decode_varint(raw, 0)[0]
 
     def run(self, arguments):
         """Sends one request; returns (exit code, output). Fields: WorkRequest.arguments = 1;

@@ -134,8 +134,9 @@ def profile_stats(path):
     def of(prefixes):
         return [e for e in actions if e["name"].startswith(prefixes)]
 
-    backends = sorted(e["dur"] / 1e6 for e in of(BACKEND_ACTIONS))
-    slowest = max(of(BACKEND_ACTIONS), key=lambda e: e["dur"], default=None)
+    backend_events = of(BACKEND_ACTIONS)
+    backends = sorted(e["dur"] / 1e6 for e in backend_events)
+    slowest = max(backend_events, key=lambda e: e["dur"], default=None)
     index = of(INDEX_ACTIONS)
     link = of(LINK_ACTIONS)
     lto_phase = None
